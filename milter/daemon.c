@@ -1,0 +1,256 @@
+/*
+ * daemon - process life cycle (see daemon.h).
+ *
+ * Start-up order matters: the socket is opened first, while errors still
+ * reach the terminal and while we may still bind as root; then the process
+ * detaches, writes its pid file, drops privileges, blocks the signals that
+ * libmilter's signal thread handles, and only then starts threads.
+ *
+ * Diagnostics: start-up problems are fatal with a message; a bad file at
+ * SIGHUP is logged as FILE:LINE and the running configuration stays.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "callbacks.h"
+#include "daemon.h"
+#include "log.h"
+#include "signals.h"
+#include "util.h"
+
+static pthread_mutex_t daemon_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t daemon_idle = PTHREAD_COND_INITIALIZER;
+static struct conf *daemon_current;
+static int daemon_inflight;
+static int daemon_closing;
+
+struct conf *
+daemon_conf(void)
+{
+	struct conf *c;
+
+	pthread_mutex_lock(&daemon_lock);
+	c = conf_ref(daemon_current);
+	pthread_mutex_unlock(&daemon_lock);
+	return c;
+}
+
+/* daemon_reload - SIGHUP: swap in a new configuration if it is good */
+static void
+daemon_reload(void)
+{
+	struct conf *old = daemon_conf(), *fresh;
+	char err[1024];
+
+	fresh = conf_load(old->path, err, sizeof(err));
+	if (fresh == NULL) {
+		log_err("%s; keeping the running configuration", err);
+		conf_unref(old);
+		return;
+	}
+	if (strcmp(fresh->socket, old->socket) != 0 ||
+	    strcmp(fresh->user, old->user) != 0 ||
+	    strcmp(fresh->pid_file, old->pid_file) != 0)
+		log_warn("%s: socket, user and pid_file take effect at the "
+			 "next restart", fresh->path);
+	log_set_level(fresh->log_level);
+	pthread_mutex_lock(&daemon_lock);
+	conf_unref(daemon_current);	/* connections may still hold it */
+	daemon_current = fresh;
+	pthread_mutex_unlock(&daemon_lock);
+	log_info("configuration reloaded from %s", fresh->path);
+	conf_unref(old);
+}
+
+int
+daemon_txn_begin(void)
+{
+	int ok;
+
+	pthread_mutex_lock(&daemon_lock);
+	ok = !daemon_closing;
+	if (ok)
+		daemon_inflight++;
+	pthread_mutex_unlock(&daemon_lock);
+	return ok;
+}
+
+void
+daemon_txn_end(void)
+{
+	pthread_mutex_lock(&daemon_lock);
+	if (--daemon_inflight == 0)
+		pthread_cond_broadcast(&daemon_idle);
+	pthread_mutex_unlock(&daemon_lock);
+}
+
+/* daemon_drain - after the listener stopped: let messages in flight end */
+static void
+daemon_drain(int timeout)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout;
+	pthread_mutex_lock(&daemon_lock);
+	if (daemon_inflight > 0)
+		log_info("stopping: waiting up to %ds for %d message(s) in "
+			 "flight", timeout, daemon_inflight);
+	while (daemon_inflight > 0) {
+		if (pthread_cond_timedwait(&daemon_idle, &daemon_lock,
+					   &until) == ETIMEDOUT)
+			break;
+	}
+	if (daemon_inflight > 0)
+		log_warn("stopping with %d message(s) still in flight; the "
+			 "MTA will retry them", daemon_inflight);
+	daemon_closing = 1;
+	pthread_mutex_unlock(&daemon_lock);
+}
+
+/* daemon_socket_path - the file behind unix:/local:/bare path, or NULL */
+static const char *
+daemon_socket_path(const char *sock)
+{
+	if (*sock == '/')
+		return sock;
+	if (strncmp(sock, "unix:", 5) == 0)
+		return sock + 5;
+	if (strncmp(sock, "local:", 6) == 0)
+		return sock + 6;
+	return NULL;
+}
+
+/* daemon_detach - the usual double fork, stdio to /dev/null */
+static int
+daemon_detach(void)
+{
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") != 0)
+		return -1;
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+static int
+daemon_pidfile_write(const char *path)
+{
+	FILE *fp;
+
+	if (*path == '\0')
+		return 0;
+	if ((fp = fopen(path, "w")) == NULL) {
+		log_err("cannot write pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	return fclose(fp) == 0 ? 0 : -1;
+}
+
+/* daemon_drop - become the configured user, giving the socket to it */
+static int
+daemon_drop(const struct conf *c)
+{
+	struct passwd *pw;
+	const char *path = daemon_socket_path(c->socket);
+
+	if (path && chmod(path, (mode_t)c->socket_mode) != 0)
+		log_warn("chmod %s: %s", path, strerror(errno));
+	if (*c->user == '\0')
+		return 0;
+	if ((pw = getpwnam(c->user)) == NULL) {
+		log_err("%s: unknown user \"%s\"", c->path, c->user);
+		return -1;
+	}
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+		return 0;
+	if (path && chown(path, pw->pw_uid, pw->pw_gid) != 0)
+		log_warn("chown %s: %s", path, strerror(errno));
+	if (*c->pid_file && chown(c->pid_file, pw->pw_uid, pw->pw_gid) != 0)
+		log_warn("chown %s: %s", c->pid_file, strerror(errno));
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
+	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		log_err("cannot become user %s: %s", c->user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		log_err("dropping privileges to %s did not stick", c->user);
+		return -1;
+	}
+	log_info("running as user %s", c->user);
+	return 0;
+}
+
+int
+daemon_run(struct conf *c, int foreground)
+{
+	struct conf *cur;
+	char *pid_file = xstrdup(c->pid_file);
+	int rc, timeout;
+
+	daemon_current = c;	/* takes the caller's reference */
+	if (smfi_register(*callbacks_desc()) == MI_FAILURE) {
+		log_err("smfi_register failed");
+		return 1;
+	}
+	if (smfi_setconn(c->socket) == MI_FAILURE ||
+	    smfi_opensocket(1) == MI_FAILURE) {
+		log_err("%s: cannot listen on %s (in use, or no permission?)",
+			c->path, c->socket);
+		return 1;
+	}
+	if (!foreground && daemon_detach() != 0) {
+		log_err("cannot detach: %s", strerror(errno));
+		return 1;
+	}
+	if (daemon_pidfile_write(c->pid_file) != 0 || daemon_drop(c) != 0)
+		return 1;
+
+	signals_block();
+	signals_start_reloader(daemon_reload);
+	log_info("relayguard %s listening on %s (%s)", PACKAGE_VERSION,
+		 c->socket, c->path);
+	rc = smfi_main();
+	log_info("stopping: no new connections");
+	cur = daemon_conf();
+	timeout = cur->shutdown_timeout;
+	conf_unref(cur);
+	daemon_drain(timeout);
+	if (*pid_file)
+		unlink(pid_file);
+	free(pid_file);
+	log_info("stopped");
+	return rc == MI_SUCCESS ? 0 : 1;
+}

@@ -1,0 +1,506 @@
+/*
+ * conf - the configuration table and its parser (see conf.h).
+ *
+ * Every key is one row of conf_table: name, type, where it lives in
+ * struct conf, its default and, for enumerations, the words it takes.
+ * Adding a key is adding a row (and documenting it in conf/relayguard.conf).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "util.h"
+#include "verdict.h"
+
+enum conf_type {
+	CT_STRING,	/* any text, may be empty */
+	CT_SOCKET,	/* inet:PORT@ADDR, inet6:PORT@ADDR, unix:PATH, local:PATH */
+	CT_SIZE,	/* bytes with k/M/G suffix */
+	CT_INT,		/* decimal integer in [min, max] */
+	CT_OCTAL,	/* file mode */
+	CT_NETLIST,	/* networks, see netaddr.h */
+	CT_RESOLVERS,	/* address[@port] ... */
+	CT_LOGSINK,	/* syslog | stderr */
+	CT_FACILITY,	/* syslog facility */
+	CT_LOGLEVEL,	/* syslog level */
+	CT_ACTION,	/* verdict action word */
+};
+
+struct conf_key {
+	const char	*name;
+	enum conf_type	type;
+	size_t		offset;
+	const char	*def;
+	long		min, max;	/* CT_INT */
+};
+
+#define OFF(field) offsetof(struct conf, field)
+
+static const struct conf_key conf_table[] = {
+	{ "socket", CT_SOCKET, OFF(socket), "inet:8894@127.0.0.1", 0, 0 },
+	{ "socket_mode", CT_OCTAL, OFF(socket_mode), "0660", 0, 0777 },
+	{ "pid_file", CT_STRING, OFF(pid_file), "", 0, 0 },
+	{ "user", CT_STRING, OFF(user), "", 0, 0 },
+	{ "log", CT_LOGSINK, OFF(log_sink), "syslog", 0, 0 },
+	{ "log_facility", CT_FACILITY, OFF(log_facility), "mail", 0, 0 },
+	{ "log_level", CT_LOGLEVEL, OFF(log_level), "info", 0, 0 },
+	{ "shutdown_timeout", CT_INT, OFF(shutdown_timeout), "30", 0, 3600 },
+	{ "trusted_networks", CT_NETLIST, OFF(trusted_networks), "", 0, 0 },
+	{ "authserv_id", CT_STRING, OFF(authserv_id), "", 0, 0 },
+	{ "status_header", CT_STRING, OFF(status_header), "X-Relayguard", 0, 0 },
+	{ "max_message_size", CT_SIZE, OFF(max_message_size), "50M", 0, 0 },
+	{ "max_header_size", CT_SIZE, OFF(max_header_size), "1M", 0, 0 },
+	{ "internal_error_action", CT_ACTION, OFF(internal_error_action),
+	  "tempfail", 0, 0 },
+	{ "sender_login_maps", CT_STRING, OFF(sender_login_maps), "", 0, 0 },
+	{ "resolver", CT_RESOLVERS, OFF(resolver), "", 0, 0 },
+	{ "clamav_database", CT_STRING, OFF(clamav_database), "", 0, 0 },
+};
+
+#define CONF_NKEYS (sizeof(conf_table) / sizeof(conf_table[0]))
+
+static char **
+conf_strp(struct conf *c, const struct conf_key *k)
+{
+	return (char **)((char *)c + k->offset);
+}
+
+static int *
+conf_intp(struct conf *c, const struct conf_key *k)
+{
+	return (int *)((char *)c + k->offset);
+}
+
+/* conf_check_socket - accept the forms libmilter's smfi_setconn takes */
+static int
+conf_check_socket(const char *v, char *why, size_t len)
+{
+	const char *colon = strchr(v, ':');
+
+	if (*v == '/' )
+		return 0;
+	if (colon == NULL) {
+		snprintf(why, len, "bad socket \"%s\": use inet:PORT@ADDR, "
+			 "inet6:PORT@ADDR or unix:PATH", v);
+		return -1;
+	}
+	if (strncmp(v, "unix:", 5) == 0 || strncmp(v, "local:", 6) == 0) {
+		if (colon[1] != '/') {
+			snprintf(why, len, "bad socket \"%s\": the path must "
+				 "be absolute", v);
+			return -1;
+		}
+		return 0;
+	}
+	if (strncmp(v, "inet:", 5) == 0 || strncmp(v, "inet6:", 6) == 0) {
+		char *end;
+		long port = strtol(colon + 1, &end, 10);
+
+		if (end == colon + 1 || port < 1 || port > 65535 ||
+		    (*end != '\0' && *end != '@') ||
+		    (*end == '@' && end[1] == '\0')) {
+			snprintf(why, len, "bad socket \"%s\": want "
+				 "inet:PORT@ADDR with PORT 1-65535", v);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(why, len, "bad socket \"%s\": unknown type (inet, inet6, "
+		 "unix)", v);
+	return -1;
+}
+
+/* conf_check_resolvers - "addr[@port] ..." with numeric addresses */
+static int
+conf_check_resolvers(const char *v, char *why, size_t len)
+{
+	char *copy = xstrdup(v), *save = NULL, *item;
+	int rc = 0;
+
+	for (item = strtok_r(copy, ", \t", &save); item && rc == 0;
+	     item = strtok_r(NULL, ", \t", &save)) {
+		char *at = strrchr(item, '@');
+		struct netaddr a;
+
+		if (at) {
+			char *end;
+			long port = strtol(at + 1, &end, 10);
+
+			if (at[1] == '\0' || *end != '\0' || port < 1 ||
+			    port > 65535) {
+				snprintf(why, len, "bad resolver port in "
+					 "\"%s\"", item);
+				rc = -1;
+				break;
+			}
+			*at = '\0';
+		}
+		if (netaddr_parse(item, &a) != 0) {
+			snprintf(why, len, "bad resolver address \"%s\": "
+				 "want an IP address[@port]", item);
+			rc = -1;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+/* conf_set - parse one value into its field; -1 with why on error */
+static int
+conf_set(struct conf *c, const struct conf_key *k, const char *v,
+	 char *why, size_t len)
+{
+	long long n;
+	char *end;
+	int i;
+
+	switch (k->type) {
+	case CT_SOCKET:
+		if (conf_check_socket(v, why, len) != 0)
+			return -1;
+		/* FALLTHROUGH */
+	case CT_STRING:
+		free(*conf_strp(c, k));
+		*conf_strp(c, k) = xstrdup(v);
+		return 0;
+	case CT_RESOLVERS:
+		if (conf_check_resolvers(v, why, len) != 0)
+			return -1;
+		free(*conf_strp(c, k));
+		*conf_strp(c, k) = xstrdup(v);
+		return 0;
+	case CT_SIZE:
+		if ((n = util_parse_size(v)) < 0) {
+			snprintf(why, len, "bad size \"%s\" for %s: want a "
+				 "number of bytes, with k, M or G", v, k->name);
+			return -1;
+		}
+		*(long long *)((char *)c + k->offset) = n;
+		return 0;
+	case CT_INT:
+	case CT_OCTAL:
+		errno = 0;
+		n = strtoll(v, &end, k->type == CT_OCTAL ? 8 : 10);
+		if (*v == '\0' || *end != '\0' || errno || n < k->min ||
+		    n > k->max) {
+			snprintf(why, len, "bad value \"%s\" for %s: want %s "
+				 "from %lo to %lo", v, k->name,
+				 k->type == CT_OCTAL ? "an octal mode" :
+				 "an integer", k->min, k->max);
+			if (k->type == CT_INT)
+				snprintf(why, len, "bad value \"%s\" for %s: "
+					 "want an integer from %ld to %ld", v,
+					 k->name, k->min, k->max);
+			return -1;
+		}
+		*conf_intp(c, k) = (int)n;
+		return 0;
+	case CT_NETLIST: {
+		struct netlist *nl = (struct netlist *)((char *)c + k->offset);
+		struct netlist tmp;
+
+		if (netlist_parse(v, &tmp, why, len) != 0)
+			return -1;
+		netlist_free(nl);
+		*nl = tmp;
+		return 0;
+	}
+	case CT_LOGSINK:
+		if (strcmp(v, "syslog") == 0)
+			i = LOG_SINK_SYSLOG;
+		else if (strcmp(v, "stderr") == 0)
+			i = LOG_SINK_STDERR;
+		else {
+			snprintf(why, len, "bad log \"%s\": want syslog or "
+				 "stderr", v);
+			return -1;
+		}
+		*conf_intp(c, k) = i;
+		return 0;
+	case CT_FACILITY:
+		if ((i = log_facility_parse(v)) < 0) {
+			snprintf(why, len, "bad syslog facility \"%s\"", v);
+			return -1;
+		}
+		*conf_intp(c, k) = i;
+		return 0;
+	case CT_LOGLEVEL:
+		if ((i = log_level_parse(v)) < 0) {
+			snprintf(why, len, "bad log level \"%s\": want error, "
+				 "warning, notice, info or debug", v);
+			return -1;
+		}
+		*conf_intp(c, k) = i;
+		return 0;
+	case CT_ACTION:
+		if ((i = verdict_action_parse(v)) < 0) {
+			snprintf(why, len, "bad action \"%s\" for %s: want "
+				 "accept, reject, tempfail, quarantine or "
+				 "discard", v, k->name);
+			return -1;
+		}
+		*conf_intp(c, k) = i;
+		return 0;
+	}
+	PANIC("unknown configuration type %d", k->type);
+}
+
+static const struct conf_key *
+conf_find(const char *name)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++)
+		if (strcmp(conf_table[i].name, name) == 0)
+			return &conf_table[i];
+	return NULL;
+}
+
+/* conf_defaults - every key at its default */
+struct conf *
+conf_defaults(void)
+{
+	struct conf *c = xcalloc(1, sizeof(*c));
+	char why[256];
+
+	c->refcount = 1;
+	for (size_t i = 0; i < CONF_NKEYS; i++)
+		if (conf_set(c, &conf_table[i], conf_table[i].def, why,
+			     sizeof(why)) != 0)
+			PANIC("bad default for %s: %s", conf_table[i].name, why);
+	if (*c->authserv_id == '\0') {
+		char host[256];
+
+		if (gethostname(host, sizeof(host)) != 0 || *host == '\0')
+			util_strlcpy(host, "localhost", sizeof(host));
+		host[sizeof(host) - 1] = '\0';
+		free(c->authserv_id);
+		c->authserv_id = xstrdup(host);
+	}
+	return c;
+}
+
+/* conf_line - one logical line: "key = value" */
+static int
+conf_line(struct conf *c, char *line, int lineno, int *seen, char *why,
+	  size_t len)
+{
+	char *eq = strchr(line, '=');
+	const struct conf_key *k;
+	char *key, *val;
+
+	if (eq == NULL) {
+		snprintf(why, len, "expected \"key = value\"");
+		return -1;
+	}
+	*eq = '\0';
+	key = util_trim(line);
+	val = util_trim(eq + 1);
+	if (*key == '\0') {
+		snprintf(why, len, "bad key name \"\"");
+		return -1;
+	}
+	for (char *p = key; *p; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '_') {
+			snprintf(why, len, "bad key name \"%.64s\"", key);
+			return -1;
+		}
+	}
+	if ((k = conf_find(key)) == NULL) {
+		snprintf(why, len, "unknown key \"%.64s\"", key);
+		return -1;
+	}
+	if (seen[k - conf_table]) {
+		snprintf(why, len, "%s is set twice (first at line %d)",
+			 key, seen[k - conf_table]);
+		return -1;
+	}
+	seen[k - conf_table] = lineno;
+	return conf_set(c, k, val, why, len);
+}
+
+/* conf_strip_comment - cut " # ..." and "\t# ..." after a value */
+static void
+conf_strip_comment(char *s)
+{
+	for (char *p = s; *p; p++) {
+		if (*p == '#' && (p == s || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+/* conf_load - read, check and return a configuration */
+struct conf *
+conf_load(const char *path, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "r");
+	struct conf *c;
+	int seen[CONF_NKEYS] = { 0 };
+	char *raw = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	struct sbuf logical;
+	int lineno = 0, start = 0, rc = 0;
+	char why[512];
+
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s:0: cannot open: %s", path,
+			 strerror(errno));
+		return NULL;
+	}
+	c = conf_defaults();
+	free(c->path);
+	c->path = xstrdup(path);
+	sbuf_init(&logical);
+	for (;;) {
+		n = getline(&raw, &cap, fp);
+		if (n >= 0) {
+			lineno++;
+			if (memchr(raw, '\0', (size_t)n) != NULL) {
+				snprintf(err, errlen, "%s:%d: NUL byte in line",
+					 path, lineno);
+				rc = -1;
+				break;
+			}
+			raw[strcspn(raw, "\r\n")] = '\0';
+			char *t = raw;
+			while (*t == ' ' || *t == '\t')
+				t++;
+			if (*t == '#' || *t == '\0')
+				continue;
+			/* indented: continues the previous logical line */
+			if (t != raw && logical.len > 0) {
+				conf_strip_comment(t);
+				sbuf_puts(&logical, " ");
+				sbuf_puts(&logical, t);
+				continue;
+			}
+			if (t != raw) {
+				snprintf(err, errlen, "%s:%d: continuation "
+					 "line without a key", path, lineno);
+				rc = -1;
+				break;
+			}
+		}
+		/* a new key or end of file: finish the pending line */
+		if (logical.len > 0) {
+			if (conf_line(c, logical.data, start, seen, why,
+				      sizeof(why)) != 0) {
+				snprintf(err, errlen, "%s:%d: %s", path, start,
+					 why);
+				rc = -1;
+				break;
+			}
+			sbuf_reset(&logical);
+		}
+		if (n < 0)
+			break;
+		conf_strip_comment(raw);
+		sbuf_puts(&logical, raw);
+		start = lineno;
+	}
+	if (rc == 0 && ferror(fp)) {
+		snprintf(err, errlen, "%s:%d: read error: %s", path, lineno,
+			 strerror(errno));
+		rc = -1;
+	}
+	free(raw);
+	sbuf_free(&logical);
+	fclose(fp);
+	if (rc != 0) {
+		conf_unref(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct conf *
+conf_ref(struct conf *c)
+{
+	__atomic_add_fetch(&c->refcount, 1, __ATOMIC_SEQ_CST);
+	return c;
+}
+
+void
+conf_unref(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	if (__atomic_sub_fetch(&c->refcount, 1, __ATOMIC_SEQ_CST) > 0)
+		return;
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		const struct conf_key *k = &conf_table[i];
+
+		switch (k->type) {
+		case CT_STRING: case CT_SOCKET: case CT_RESOLVERS:
+			free(*conf_strp(c, k));
+			break;
+		case CT_NETLIST:
+			netlist_free((struct netlist *)((char *)c + k->offset));
+			break;
+		default:
+			break;
+		}
+	}
+	free(c->path);
+	free(c);
+}
+
+/* conf_dump - the effective configuration, one "key = value" a line */
+void
+conf_dump(const struct conf *cc, FILE *fp)
+{
+	struct conf *c = (struct conf *)cc;
+
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		const struct conf_key *k = &conf_table[i];
+
+		fprintf(fp, "%s = ", k->name);
+		switch (k->type) {
+		case CT_STRING: case CT_SOCKET: case CT_RESOLVERS:
+			fputs(*conf_strp(c, k), fp);
+			break;
+		case CT_SIZE:
+			fprintf(fp, "%lld", *(long long *)((char *)c + k->offset));
+			break;
+		case CT_INT:
+			fprintf(fp, "%d", *conf_intp(c, k));
+			break;
+		case CT_OCTAL:
+			fprintf(fp, "%04o", *conf_intp(c, k));
+			break;
+		case CT_NETLIST: {
+			const struct netlist *nl = (const struct netlist *)
+			    ((char *)c + k->offset);
+			for (size_t j = 0; j < nl->count; j++) {
+				char a[64];
+
+				netaddr_format(&nl->nets[j].addr, a, sizeof(a));
+				fprintf(fp, "%s%s/%d", j ? " " : "", a,
+					nl->nets[j].prefix);
+			}
+			break;
+		}
+		case CT_LOGSINK:
+			fputs(*conf_intp(c, k) == LOG_SINK_SYSLOG ? "syslog" :
+			      "stderr", fp);
+			break;
+		case CT_FACILITY: case CT_LOGLEVEL:
+			fprintf(fp, "%d", *conf_intp(c, k));
+			break;
+		case CT_ACTION:
+			fputs(verdict_action_name(*conf_intp(c, k)), fp);
+			break;
+		}
+		fputc('\n', fp);
+	}
+}

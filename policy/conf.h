@@ -1,0 +1,60 @@
+/*
+ * conf - relayguard's configuration: one typed table, one parser.
+ *
+ * conf_load() reads "key = value" lines (full-line "#" comments, and
+ * " # ..." after a value; a line that starts with white space continues
+ * the previous one, as in Postfix's main.cf).  Unknown keys, repeated
+ * keys and bad values are errors reported as "FILE:LINE: why".
+ *
+ * A loaded configuration is reference-counted: every connection holds the
+ * one it started with while a SIGHUP swaps in a new one.
+ */
+#ifndef RG_CONF_H
+#define RG_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "netaddr.h"
+
+struct conf {
+	int		refcount;
+	char		*path;
+
+	/* daemon */
+	char		*socket;
+	int		socket_mode;
+	char		*pid_file;
+	char		*user;
+	int		log_sink;	/* enum log_sink */
+	int		log_facility;
+	int		log_level;
+	int		shutdown_timeout;
+
+	/* policy */
+	struct netlist	trusted_networks;
+	char		*authserv_id;
+	char		*status_header;
+	long long	max_message_size;
+	long long	max_header_size;
+	int		internal_error_action;	/* enum action */
+
+	/* later checks: parsed and validated now, used by their modules */
+	char		*sender_login_maps;
+	char		*resolver;
+	char		*clamav_database;
+};
+
+/*
+ * conf_load - read and check a file; NULL with "FILE:LINE: why" in err.
+ * The result has a reference count of one.
+ */
+struct conf *conf_load(const char *path, char *err, size_t errlen);
+/* conf_defaults - a configuration with every default (no file) */
+struct conf *conf_defaults(void);
+struct conf *conf_ref(struct conf *);
+void conf_unref(struct conf *);
+/* conf_dump - print every key and its value, as a config file would */
+void conf_dump(const struct conf *, FILE *);
+
+#endif

@@ -1,0 +1,16 @@
+/*
+ * size - max_message_size, enforced as the message streams in.
+ *
+ * Raises SIZE_LIMIT when the ESMTP SIZE= declared at MAIL FROM, or the
+ * bytes seen so far (header fields as "Name: value\r\n" plus the body),
+ * pass max_message_size (0: no limit).
+ */
+#ifndef RG_SIZE_H
+#define RG_SIZE_H
+
+struct msg;
+
+void size_mail(struct msg *);
+void size_data(struct msg *);
+
+#endif

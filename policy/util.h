@@ -1,0 +1,58 @@
+/*
+ * util - memory and string helpers that never return NULL.
+ *
+ * The allocators abort the process with file and line when memory runs out,
+ * so callers never check for NULL.  sbuf is a growable byte buffer that
+ * keeps a NUL after its data, with an optional hard limit.
+ */
+#ifndef RG_UTIL_H
+#define RG_UTIL_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+#define xmalloc(n)	util_malloc((n), __FILE__, __LINE__)
+#define xcalloc(c, n)	util_calloc((c), (n), __FILE__, __LINE__)
+#define xrealloc(p, n)	util_realloc((p), (n), __FILE__, __LINE__)
+#define xstrdup(s)	util_strdup((s), __FILE__, __LINE__)
+#define xstrndup(s, n)	util_strndup((s), (n), __FILE__, __LINE__)
+
+void *util_malloc(size_t, const char *, int);
+void *util_calloc(size_t, size_t, const char *, int);
+void *util_realloc(void *, size_t, const char *, int);
+char *util_strdup(const char *, const char *, int);
+char *util_strndup(const char *, size_t, const char *, int);
+
+/* util_panic - report a broken invariant with file and line, then abort */
+void util_panic(const char *file, int line, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+#define PANIC(...) util_panic(__FILE__, __LINE__, __VA_ARGS__)
+
+/* util_strlcpy - bounded copy that always terminates; returns strlen(src) */
+size_t util_strlcpy(char *dst, const char *src, size_t size);
+/* util_trim - strip leading and trailing white space in place */
+char *util_trim(char *s);
+/* util_parse_size - "10240000", "10k", "50M", "1G" to bytes; -1 if bad */
+long long util_parse_size(const char *s);
+/* util_parse_bool - yes/no/true/false/on/off/1/0; -1 if bad */
+int util_parse_bool(const char *s);
+/* util_sanitize - copy printable ASCII, escaping the rest as \xNN */
+void util_sanitize(char *dst, size_t size, const char *src, size_t len);
+
+struct sbuf {
+	char	*data;
+	size_t	len;
+	size_t	cap;
+};
+
+void sbuf_init(struct sbuf *);
+void sbuf_free(struct sbuf *);
+void sbuf_reset(struct sbuf *);
+void sbuf_append(struct sbuf *, const void *data, size_t len);
+void sbuf_puts(struct sbuf *, const char *);
+void sbuf_printf(struct sbuf *, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* sbuf_steal - hand over the NUL-terminated data; the buffer is empty after */
+char *sbuf_steal(struct sbuf *);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * verdict - symbols to action, reply and header edits (see verdict.h).
+ *
+ * The rule table below is the whole of relayguard's policy mapping; the
+ * checks only name what they saw.  Reply texts say the reason and at most
+ * the address concerned, never internal detail.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "msg.h"
+#include "util.h"
+#include "verdict.h"
+
+struct verdict_rule {
+	const char	*symbol;
+	enum action	action;		/* default ... */
+	ptrdiff_t	conf_action;	/* ... or offsetof(struct conf, key) */
+	const char	*reject_code, *reject_xcode;
+	const char	*tempfail_code, *tempfail_xcode;
+	const char	*text;
+};
+
+#define FIXED		(-1)
+
+static const struct verdict_rule verdict_rules[] = {
+	{ "SIZE_LIMIT", ACTION_REJECT, FIXED, "552", "5.3.4", "452", "4.3.4",
+	  "Message size exceeds fixed maximum message size" },
+	{ "HEADER_SIZE_LIMIT", ACTION_REJECT, FIXED, "552", "5.3.4", "452",
+	  "4.3.4", "Message header size exceeds limit" },
+	{ "INTERNAL_ERROR", ACTION_TEMPFAIL,
+	  offsetof(struct conf, internal_error_action), "554", "5.3.0", "451",
+	  "4.3.0", "Temporary internal error, try again later" },
+};
+
+static const char *const action_names[] = {
+	[ACTION_ACCEPT] = "accept",
+	[ACTION_QUARANTINE] = "quarantine",
+	[ACTION_TEMPFAIL] = "tempfail",
+	[ACTION_DISCARD] = "discard",
+	[ACTION_REJECT] = "reject",
+};
+
+int
+verdict_action_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof(action_names) / sizeof(action_names[0]);
+	     i++)
+		if (strcasecmp(s, action_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+verdict_action_name(int a)
+{
+	if (a < 0 || (size_t)a >= sizeof(action_names) / sizeof(action_names[0]))
+		return "?";
+	return action_names[a];
+}
+
+void
+verdict_init(struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->action = ACTION_ACCEPT;
+}
+
+void
+verdict_clear(struct verdict *v)
+{
+	for (size_t i = 0; i < v->nadd; i++) {
+		free(v->add[i].name);
+		free(v->add[i].value);
+	}
+	for (size_t i = 0; i < v->nremove; i++)
+		free(v->remove[i].name);
+	free(v->add);
+	free(v->remove);
+	free(v->text);
+	verdict_init(v);
+}
+
+static void
+verdict_header_push(struct verdict_header **list, size_t *n, const char *name,
+		    const char *value, int index)
+{
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[*n].name = xstrdup(name);
+	(*list)[*n].value = value ? xstrdup(value) : NULL;
+	(*list)[*n].index = index;
+	(*n)++;
+}
+
+/* rule_action - the action a rule takes under this configuration */
+static enum action
+rule_action(const struct verdict_rule *r, const struct conf *c)
+{
+	if (r->conf_action == FIXED)
+		return r->action;
+	return (enum action)*(const int *)((const char *)c + r->conf_action);
+}
+
+/* verdict_strongest - the rule that fires with the strongest action */
+static const struct verdict_rule *
+verdict_strongest(const struct msg *m, enum action *out)
+{
+	const struct verdict_rule *best = NULL;
+	enum action best_action = ACTION_ACCEPT;
+
+	for (size_t i = 0; i < sizeof(verdict_rules) / sizeof(verdict_rules[0]);
+	     i++) {
+		const struct verdict_rule *r = &verdict_rules[i];
+		enum action a;
+
+		if (symbols_find(&m->symbols, r->symbol) == NULL)
+			continue;
+		a = rule_action(r, m->conf);
+		if (best == NULL || a > best_action) {
+			best = r;
+			best_action = a;
+		}
+	}
+	*out = best_action;
+	return best;
+}
+
+/* verdict_reply - set the SMTP reply for a rule's action */
+static void
+verdict_reply(struct verdict *v, const struct verdict_rule *r)
+{
+	const char *code = NULL, *xcode = NULL;
+
+	if (v->action == ACTION_REJECT) {
+		code = r->reject_code;
+		xcode = r->reject_xcode;
+	} else if (v->action == ACTION_TEMPFAIL) {
+		code = r->tempfail_code;
+		xcode = r->tempfail_xcode;
+	}
+	v->cause = r->symbol;
+	free(v->text);
+	v->text = xstrdup(r->text);
+	if (code) {
+		util_strlcpy(v->code, code, sizeof(v->code));
+		util_strlcpy(v->xcode, xcode, sizeof(v->xcode));
+	}
+}
+
+/* verdict_headers - the status header, and removal of forged copies */
+static void
+verdict_headers(struct msg *m, struct verdict *v)
+{
+	const char *name = m->conf->status_header;
+	char value[512];
+
+	if (*name == '\0')
+		return;
+	/* remove from the last to the first so indexes stay valid */
+	for (size_t i = m->nheaders; i-- > 0;)
+		if (strcasecmp(m->headers[i].name, name) == 0)
+			verdict_header_push(&v->remove, &v->nremove, name, NULL,
+					    m->headers[i].index);
+	snprintf(value, sizeof(value), "%s; verdict=%s; mode=%s; score=%.2f",
+		 m->conf->authserv_id, verdict_action_name(v->action),
+		 msg_mode_name(m->mode), symbols_score(&m->symbols));
+	verdict_header_push(&v->add, &v->nadd, name, value, 0);
+}
+
+int
+verdict_decide(struct msg *m, int eom, struct verdict *v)
+{
+	enum action a;
+	const struct verdict_rule *r = verdict_strongest(m, &a);
+
+	if (!eom && a != ACTION_REJECT && a != ACTION_DISCARD &&
+	    a != ACTION_TEMPFAIL)
+		return 0;
+	verdict_clear(v);
+	v->action = a;
+	v->final = 1;
+	if (r != NULL)
+		verdict_reply(v, r);
+	if (eom && (a == ACTION_ACCEPT || a == ACTION_QUARANTINE))
+		verdict_headers(m, v);
+	return 1;
+}

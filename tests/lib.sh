@@ -1,0 +1,92 @@
+# tests/lib.sh - shared helpers for relayguard's shell-driven tests
+#
+# Source this from a test script.  Results go to $RG_RESULTS (one line per
+# test: "PASS name" or "FAIL name: why"), which scripts/test sums up.
+#
+# Environment:
+#   RG_TOP      top of the source tree (default: parent of this directory)
+#   RG_BUILD    build tree holding milter/relayguard (default: $RG_TOP)
+#   RG_RESULTS  results file (default: $RG_TMP/results)
+#   RG_TMP      scratch directory for this run (default: /tmp/relayguard-test)
+
+RG_TOP=${RG_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+RG_BUILD=${RG_BUILD:-$RG_TOP}
+RG_TMP=${RG_TMP:-/tmp/relayguard-test}
+RG_RESULTS=${RG_RESULTS:-$RG_TMP/results}
+RG_BIN=${RG_BIN:-$RG_BUILD/milter/relayguard}
+mkdir -p "$RG_TMP"
+
+# Fixed loopback ports, overridable, far from anything the system runs.
+RG_MILTER_PORT=${RG_MILTER_PORT:-18894}
+RG_SMTP_PORT=${RG_SMTP_PORT:-18825}
+RG_SUBMISSION_PORT=${RG_SUBMISSION_PORT:-18587}
+RG_SINK_PORT=${RG_SINK_PORT:-18826}
+
+t_pass() {
+	echo "PASS $1" >>"$RG_RESULTS"
+	echo "  ok   $1"
+}
+
+t_fail() {
+	echo "FAIL $1: $2" >>"$RG_RESULTS"
+	echo "  FAIL $1: $2"
+}
+
+# t_check NAME COMMAND... - pass when COMMAND exits 0
+t_check() {
+	local name=$1
+	shift
+	if "$@"; then t_pass "$name"; else t_fail "$name" "command failed: $*"; fi
+}
+
+# wait_port PORT [SECONDS] - wait until something listens on 127.0.0.1:PORT
+wait_port() {
+	local port=$1 i
+	for ((i = 0; i < ${2:-10} * 10; i++)); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_port_closed PORT [SECONDS] - wait until nothing listens on PORT
+wait_port_closed() {
+	local port=$1 i
+	for ((i = 0; i < ${2:-10} * 10; i++)); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# rg_conf FILE [KEY=VALUE]... - write a test configuration
+rg_conf() {
+	local file=$1
+	shift
+	{
+		echo "socket = inet:$RG_MILTER_PORT@127.0.0.1"
+		echo "log = stderr"
+		echo "authserv_id = mx.test"
+		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
+	} >"$file"
+}
+
+# rg_start CONF LOG [WRAPPER...] - start relayguard in the foreground, in the
+# background of this shell; sets RG_PID.  The daemon logs to LOG.
+rg_start() {
+	local conf=$1 log=$2
+	shift 2
+	setsid "$@" "$RG_BIN" -c "$conf" -f >"$log" 2>&1 &
+	RG_PID=$!
+	wait_port "$RG_MILTER_PORT" 30
+}
+
+# rg_stop - SIGTERM the daemon and wait for it; returns its exit status
+rg_stop() {
+	[ -n "${RG_PID:-}" ] || return 0
+	kill -TERM "$RG_PID" 2>/dev/null
+	local rc=0
+	wait "$RG_PID" || rc=$?
+	RG_PID=
+	return $rc
+}

@@ -1,0 +1,159 @@
+/* check_rawmsg - raw messages split into stages the way Postfix does */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "rawmsg.h"
+#include "tests.h"
+
+struct run {
+	struct conf	*conf;
+	struct msg	*msg;
+	struct verdict	v;
+};
+
+/* feed - run a raw message through rawmsg, in pieces of step bytes */
+static void
+feed(struct run *r, const char *text, size_t len, size_t step)
+{
+	struct rawmsg rm;
+
+	r->conf = conf_defaults();
+	r->msg = msg_new(r->conf);
+	verdict_init(&r->v);
+	policy_mail(r->msg, "<a@b>", NULL, &r->v);
+	rawmsg_init(&rm, r->msg, &r->v);
+	for (size_t i = 0; i < len; i += step)
+		if (rawmsg_feed(&rm, text + i, len - i < step ? len - i : step))
+			break;
+	rawmsg_finish(&rm);
+}
+
+static void
+done(struct run *r)
+{
+	verdict_clear(&r->v);
+	msg_free(r->msg);
+	conf_unref(r->conf);
+}
+
+static const size_t steps[] = { 1, 2, 3, 7, 64, 100000 };
+
+START_TEST(test_split)
+{
+	static const char text[] =
+	    "From sender@example.com Mon Jan  1 00:00:00 2026\n"
+	    "From: Alice <alice@example.com>\r\n"
+	    "Subject: a folded\r\n"
+	    "\tsubject line\r\n"
+	    "X-Empty:\r\n"
+	    "X-Tight:value\r\n"
+	    "\r\n"
+	    "body line 1\n"
+	    "body line 2\r\n";
+	struct run r;
+
+	feed(&r, text, sizeof(text) - 1, steps[_i]);
+	ck_assert_uint_eq(r.msg->nheaders, 4);
+	ck_assert_str_eq(r.msg->headers[0].name, "From");
+	ck_assert_str_eq(r.msg->headers[0].value, "Alice <alice@example.com>");
+	ck_assert_str_eq(r.msg->headers[1].value,
+			 "a folded\n\tsubject line");
+	ck_assert_str_eq(r.msg->headers[2].value, "");
+	ck_assert_str_eq(r.msg->headers[3].value, "value");
+	/* bare LF became CRLF: 13 + 13 */
+	ck_assert_int_eq(r.msg->body_bytes, 26);
+	ck_assert_int_eq(r.v.action, ACTION_ACCEPT);
+	done(&r);
+}
+END_TEST
+
+START_TEST(test_no_colon)
+{
+	static const char text[] =
+	    "Subject: ok\n"
+	    "this line has no colon\n"
+	    "Another: looks like a header but is body\n";
+	struct run r;
+
+	feed(&r, text, sizeof(text) - 1, 5);
+	ck_assert_uint_eq(r.msg->nheaders, 1);
+	ck_assert_int_eq(r.msg->body_bytes, 24 + 42);
+	done(&r);
+}
+END_TEST
+
+START_TEST(test_nul_and_no_body)
+{
+	static const char text[] = "Subject: a\0b\nX: y";	/* no newline */
+	struct run r;
+
+	feed(&r, text, sizeof(text) - 1, 4);
+	ck_assert_uint_eq(r.msg->nheaders, 2);
+	ck_assert_str_eq(r.msg->headers[0].value, "a");
+	ck_assert_str_eq(r.msg->headers[1].value, "y");
+	ck_assert_int_eq(r.msg->body_bytes, 0);
+	done(&r);
+}
+END_TEST
+
+START_TEST(test_empty)
+{
+	struct run r;
+
+	feed(&r, "", 0, 1);
+	ck_assert_uint_eq(r.msg->nheaders, 0);
+	ck_assert_int_eq(r.v.action, ACTION_ACCEPT);
+	done(&r);
+}
+END_TEST
+
+START_TEST(test_long_header_line)
+{
+	size_t len = 3 * 1024 * 1024;
+	char *text = malloc(len);
+	struct run r;
+
+	memcpy(text, "Subject: ", 9);
+	memset(text + 9, 'x', len - 9);
+	feed(&r, text, len, 65536);
+	ck_assert_int_eq(r.v.action, ACTION_REJECT);
+	ck_assert_str_eq(r.v.cause, "HEADER_SIZE_LIMIT");
+	done(&r);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_long_body_line)
+{
+	size_t len = 200000;
+	char *text = malloc(len);
+	struct run r;
+
+	memcpy(text, "Subject: x\n\n", 12);
+	memset(text + 12, 'y', len - 12);
+	feed(&r, text, len, 4096);
+	ck_assert_int_eq(r.v.action, ACTION_ACCEPT);
+	ck_assert_int_eq(r.msg->body_bytes, (long long)len - 12);
+	done(&r);
+	free(text);
+}
+END_TEST
+
+Suite *
+rawmsg_suite(void)
+{
+	Suite *s = suite_create("rawmsg");
+	TCase *tc = tcase_create("rawmsg");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_split, 0, sizeof(steps) / sizeof(steps[0]));
+	tcase_add_test(tc, test_no_colon);
+	tcase_add_test(tc, test_nul_and_no_body);
+	tcase_add_test(tc, test_empty);
+	tcase_add_test(tc, test_long_header_line);
+	tcase_add_test(tc, test_long_body_line);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,16 @@
+/* tests.h - the unit test suites of relayguard (Check) */
+#ifndef RG_TESTS_H
+#define RG_TESTS_H
+
+#include <check.h>
+
+Suite *util_suite(void);
+Suite *conf_suite(void);
+Suite *netaddr_suite(void);
+Suite *msg_suite(void);
+Suite *rawmsg_suite(void);
+
+/* write_file - a scratch file with the given text; returns its path */
+const char *write_file(const char *name, const char *text);
+
+#endif
