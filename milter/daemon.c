@@ -99,18 +99,23 @@ daemon_txn_end(void)
 	pthread_mutex_unlock(&daemon_lock);
 }
 
-/* daemon_drain - after the listener stopped: let messages in flight end */
+/*
+ * daemon_drain - SIGTERM: refuse new messages (451 4.3.2), let those in
+ * flight finish, for at most shutdown_timeout seconds.
+ */
 static void
-daemon_drain(int timeout)
+daemon_drain(void)
 {
+	struct conf *c = daemon_conf();
 	struct timespec until;
 
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout;
+	until.tv_sec += c->shutdown_timeout;
 	pthread_mutex_lock(&daemon_lock);
+	daemon_closing = 1;
 	if (daemon_inflight > 0)
 		log_info("stopping: waiting up to %ds for %d message(s) in "
-			 "flight", timeout, daemon_inflight);
+			 "flight", c->shutdown_timeout, daemon_inflight);
 	while (daemon_inflight > 0) {
 		if (pthread_cond_timedwait(&daemon_idle, &daemon_lock,
 					   &until) == ETIMEDOUT)
@@ -119,8 +124,8 @@ daemon_drain(int timeout)
 	if (daemon_inflight > 0)
 		log_warn("stopping with %d message(s) still in flight; the "
 			 "MTA will retry them", daemon_inflight);
-	daemon_closing = 1;
 	pthread_mutex_unlock(&daemon_lock);
+	conf_unref(c);
 }
 
 /* daemon_socket_path - the file behind unix:/local:/bare path, or NULL */
@@ -216,9 +221,8 @@ daemon_drop(const struct conf *c)
 int
 daemon_run(struct conf *c, int foreground)
 {
-	struct conf *cur;
 	char *pid_file = xstrdup(c->pid_file);
-	int rc, timeout;
+	int rc;
 
 	daemon_current = c;	/* takes the caller's reference */
 	if (smfi_register(*callbacks_desc()) == MI_FAILURE) {
@@ -239,15 +243,10 @@ daemon_run(struct conf *c, int foreground)
 		return 1;
 
 	signals_block();
-	signals_start_reloader(daemon_reload);
+	signals_start(daemon_reload, daemon_drain);
 	log_info("relayguard %s listening on %s (%s)", PACKAGE_VERSION,
 		 c->socket, c->path);
 	rc = smfi_main();
-	log_info("stopping: no new connections");
-	cur = daemon_conf();
-	timeout = cur->shutdown_timeout;
-	conf_unref(cur);
-	daemon_drain(timeout);
 	if (*pid_file)
 		unlink(pid_file);
 	free(pid_file);

@@ -4,6 +4,10 @@
  * The wrapper never does the reload itself: it only raises a flag under a
  * mutex and signals a condition, so libmilter's signal thread stays free
  * for SIGTERM while a slow reload runs.
+ *
+ * SIGTERM and SIGINT first drain the messages in flight, then go on to
+ * libmilter: its worker pool stops serving open sessions the moment it
+ * learns of the stop, so the draining must come before.
  */
 #include "config.h"
 
@@ -22,6 +26,7 @@ static pthread_mutex_t sig_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sig_cond = PTHREAD_COND_INITIALIZER;
 static int sig_hup_pending;
 static void (*sig_reload)(void);
+static void (*sig_drain)(void);
 
 /* __wrap_sigwait - sigwait() as libmilter sees it, minus SIGHUP */
 int
@@ -30,6 +35,12 @@ __wrap_sigwait(const sigset_t *set, int *sig)
 	for (;;) {
 		int rc = __real_sigwait(set, sig);
 
+		if (rc == 0 && (*sig == SIGTERM || *sig == SIGINT) &&
+		    sig_drain != NULL) {
+			log_info("%s: stopping", *sig == SIGTERM ? "SIGTERM" :
+				 "SIGINT");
+			sig_drain();
+		}
 		if (rc != 0 || *sig != SIGHUP || sig_reload == NULL)
 			return rc;
 		pthread_mutex_lock(&sig_lock);
@@ -70,12 +81,13 @@ signals_reloader(void *arg)
 }
 
 void
-signals_start_reloader(void (*fn)(void))
+signals_start(void (*reload)(void), void (*drain)(void))
 {
 	pthread_t tid;
 	int rc;
 
-	sig_reload = fn;
+	sig_reload = reload;
+	sig_drain = drain;
 	if ((rc = pthread_create(&tid, NULL, signals_reloader, NULL)) != 0)
 		PANIC("cannot start the reload thread: %s", strerror(rc));
 	pthread_detach(tid);

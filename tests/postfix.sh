@@ -1,8 +1,8 @@
 # tests/postfix.sh - a private Postfix instance on loopback for relayguard's
 # end-to-end tests.  Source it after tests/lib.sh (it uses the RG_*_PORT
-# variables).  Needs ss(8), swaks, smtp-sink, saslpasswd2.  Needs root: `postfix -c DIR`
-# refuses other users unless the system main.cf lists DIR in
-# alternate_config_directories, and we never touch /etc/postfix.
+# variables).  Needs ss(8), swaks, smtp-sink, saslpasswd2.  Needs root:
+# `postfix -c DIR` refuses other users unless the system main.cf lists DIR
+# in alternate_config_directories, and we never touch /etc/postfix.
 #
 # The system Postfix is neither used nor started; everything here runs as a
 # separate instance whose files all live under one directory:
@@ -28,9 +28,10 @@
 #                                  required to send anything.
 #   both smtpds use smtpd_milters = inet:127.0.0.1:$RG_MILTER_PORT,
 #   milter_protocol = 6, milter_default_action = tempfail.  With nothing on
-#   the milter port, plain SMTP gets "451 4.7.1" at MAIL FROM and AUTH gets
-#   "454 4.7.1" (the milter is contacted at connect time, the failure is
-#   reported on the first command that can be refused).
+#   the milter port, plain SMTP gets "451 4.7.1 Service unavailable - try
+#   again later" at MAIL FROM and AUTH gets "454 4.3.0 Try again later" (the
+#   milter is contacted at connect time; the failure is reported on the
+#   first command that can be refused).
 #
 # Routing: any USER@local.test -> pipe(8) service "pfmaildir" running
 #                                  DIR/etc/deliver as nobody ->
@@ -43,15 +44,22 @@
 #                              an existing DIR is reused, so rm -rf it first
 #                              for a clean run).  Sets PF_DIR and PF_CONF.
 #   pf_adduser USER PW [REALM] add a sasldb user; REALM defaults to mx.test.
-#                              The SMTP login is then USER@REALM, and that
-#                              same string (e.g. "bob@mx.test") is what
-#                              Postfix logs as sasl_username= and passes to
-#                              milters as {auth_authen}.  A bare "USER"
-#                              login does not work (Cyrus would append the
-#                              machine's host name as realm).
-#   pf_start                   start the instance; waits for both smtpd ports.
+#                              The SMTP login is USER@REALM (case matters).
+#                              {auth_authen}, as passed to milters (and
+#                              logged as sasl_username=), is the login
+#                              exactly as the client typed it: "bob@mx.test"
+#                              for `swaks --auth-user bob@mx.test`.  A bare
+#                              "bob" login also works, but only for REALM
+#                              mx.test (Cyrus' default realm is myhostname),
+#                              and then {auth_authen} is "bob".  Checked with
+#                              a milter that printed the macros.
+#   pf_start                   start the instance; waits until both smtpd
+#                              ports listen (asks ss: no test connection
+#                              reaches the milter).
 #   pf_stop                    stop the instance and the sink; safe to call
 #                              twice, before pf_start or before pf_setup.
+#                              To stop what an aborted run left behind:
+#                              PF_DIR=DIR PF_CONF=DIR/etc pf_stop
 #   pf_running                 exit 0 when the instance's master runs.
 #   pf_conf KEY=VALUE...       postconf -e on the instance's main.cf
 #                              (takes effect after pf_reload or pf_start).
@@ -82,6 +90,8 @@
 #                              swaks to 127.0.0.1:PORT; prints the transcript,
 #                              returns swaks' status.
 #   pf_log                     path of the instance's maillog.
+#   pf_wait_log ERE [SECS]     wait (default 5 s) until a maillog line
+#                              matches the extended regex ERE.
 #
 # Notes / pitfalls:
 #   - `postfix` prints nothing and exits 1 when it cannot log: main.cf sets
@@ -93,7 +103,17 @@
 #   - DIR (and its parents) must be searchable by the postfix user, and the
 #     path must not contain white space (main.cf would split it).
 #   - The maillog is written by postlogd asynchronously: a line can appear a
-#     few milliseconds after the event it reports.
+#     few milliseconds after the event it reports (use pf_wait_log).
+#   - Postfix commands wait (up to ~2 s, polling) while main.cf is less than
+#     2 s old; pf_setup and pf_conf backdate it so pf_start/pf_reload are
+#     fast.  Editing main.cf by hand?  touch -d '-10 sec' it.
+#   - virtual(8) refuses "$1" substitution in regexp/pcre map results, hence
+#     the pipe(8) maildir delivery instead of virtual_mailbox_base.
+#   - The ports are fixed (lib.sh): two suites running at once on the same
+#     ports (e.g. a relayguard on $RG_MILTER_PORT from another test) mix up
+#     their traffic.  Override the RG_*_PORT variables per suite.
+#   - Postfix' process names stay visible as zombies after pf_stop on this
+#     machine (PID 1 does not reap orphans); harmless.
 
 PF_DIR=${PF_DIR:-}
 PF_CONF=${PF_CONF:-}
@@ -111,6 +131,15 @@ _pf_need_setup() {
 }
 
 pf_log() { echo "$PF_DIR/maillog"; }
+
+pf_wait_log() {
+	local re=${1:-} i
+	for ((i = 0; i <= ${2:-5} * 10; i++)); do
+		grep -Eq -- "$re" "$PF_DIR/maillog" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 # _pf_listening PORT - something listens on 127.0.0.1:PORT.  Asks the kernel
 # (ss) instead of connecting, so that no fake SMTP client reaches the milter.
@@ -144,7 +173,7 @@ _pf_wait_closed() {
 }
 
 pf_setup() {
-	local dir=$1
+	local dir=${1:-}
 	if [ -z "$dir" ]; then
 		_pf_err "usage: pf_setup DIR"
 		return 1
@@ -318,6 +347,7 @@ EOF
 	chmod 644 "$PF_CONF/main.cf" "$PF_CONF/master.cf" "$PF_CONF/vmailbox" \
 		"$PF_CONF/sasl/smtpd.conf"
 	chmod 755 "$PF_CONF/deliver"
+	_pf_settle
 
 	# An empty sasldb, so that AUTH fails cleanly before any pf_adduser.
 	if [ ! -f "$dir/sasldb2" ]; then
@@ -335,7 +365,7 @@ EOF
 }
 
 pf_adduser() {
-	local user=$1 pw=$2 realm=${3:-mx.test}
+	local user=${1:-} pw=${2:-} realm=${3:-mx.test}
 	_pf_need_setup || return 1
 	if [ -z "$user" ] || [ -z "$pw" ]; then
 		_pf_err "usage: pf_adduser USER PASSWORD [REALM]"
@@ -376,9 +406,16 @@ pf_stop() {
 	return 0
 }
 
+# Postfix programs that read a main.cf modified within the last 2 seconds
+# wait, re-reading it every 0.3 s, until it is old enough: a `postfix reload`
+# right after `postconf -e` stalls ~2 s.  Backdate the file instead.
+_pf_settle() {
+	touch -d "@$(($(date +%s) - 10))" "$PF_CONF/main.cf" "$PF_CONF/master.cf"
+}
+
 pf_conf() {
 	_pf_need_setup || return 1
-	postconf -c "$PF_CONF" -e "$@"
+	postconf -c "$PF_CONF" -e "$@" && _pf_settle
 }
 
 # Count "reload" lines of the master in the maillog.
@@ -440,13 +477,13 @@ _pf_oldest_first() {
 
 pf_maildir_files() {
 	_pf_need_setup || return 1
-	local m=$PF_DIR/maildir/$1
-	[ -n "$1" ] && [ -d "$m" ] || return 0
+	local m=$PF_DIR/maildir/${1:-}
+	[ -n "${1:-}" ] && [ -d "$m" ] || return 0
 	_pf_oldest_first "$m/new" "$m/cur"
 }
 
 pf_maildir_count() {
-	pf_maildir_files "$1" | wc -l
+	pf_maildir_files "${1:-}" | wc -l
 }
 
 # _pf_wait_count COUNT SECS CMD... - wait until CMD prints COUNT lines
@@ -464,7 +501,7 @@ _pf_wait_count() {
 }
 
 pf_wait_maildir() {
-	local user=$1 want=$2 secs=${3:-10}
+	local user=${1:-} want=${2:-1} secs=${3:-10}
 	_pf_need_setup || return 1
 	_pf_wait_count "$want" "$secs" pf_maildir_files "$user"
 }
@@ -488,13 +525,21 @@ pf_sink_start() {
 		PF_SINK_PID=$(ss -Hltnp "sport = :$RG_SINK_PORT" |
 			grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)
 	fi
+	echo "$PF_SINK_PID" >"$PF_DIR/sink.pid"
 }
 
 pf_sink_stop() {
-	[ -n "$PF_SINK_PID" ] || return 0
-	kill -TERM "$PF_SINK_PID" 2>/dev/null
-	wait "$PF_SINK_PID" 2>/dev/null
+	local pid=$PF_SINK_PID
+	# a sink left behind by an earlier shell (aborted run) of this DIR
+	if [ -z "$pid" ] && [ -n "$PF_DIR" ] && [ -f "$PF_DIR/sink.pid" ]; then
+		pid=$(cat "$PF_DIR/sink.pid")
+	fi
+	[ -n "$PF_DIR" ] && rm -f "$PF_DIR/sink.pid"
 	PF_SINK_PID=
+	[ -n "$pid" ] || return 0
+	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = smtp-sink ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
 	_pf_wait_closed 5 "$RG_SINK_PORT"
 	return 0
 }
@@ -512,12 +557,16 @@ pf_sink_files() {
 }
 
 pf_wait_sink() {
-	local want=$1 secs=${2:-10}
+	local want=${1:-1} secs=${2:-10}
 	_pf_need_setup || return 1
 	_pf_wait_count "$want" "$secs" pf_sink_files
 }
 
 pf_send() {
+	if [ $# -lt 3 ]; then
+		_pf_err "usage: pf_send PORT FROM TO [SWAKS-ARGS...]"
+		return 1
+	fi
 	local port=$1 from=$2 to=$3
 	shift 3
 	swaks --server 127.0.0.1 --port "$port" --from "$from" --to "$to" \

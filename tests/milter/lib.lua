@@ -1,0 +1,65 @@
+-- lib.lua - helpers shared by relayguard's miltertest scripts.
+-- miltertest hides Lua errors, so every script runs inside rg.run(), which
+-- prints the error and exits non-zero.
+
+rg = {}
+rg.socket = os.getenv("RG_SOCKET") or "inet:18894@127.0.0.1"
+
+function rg.check(cond, what)
+	if not cond then error(what, 2) end
+end
+
+-- rg.ok(result, what): miltertest calls return nil on success
+function rg.ok(res, what)
+	if res ~= nil then error(what .. ": " .. tostring(res), 2) end
+end
+
+function rg.connect(host, ip)
+	local conn = mt.connect(rg.socket, 50, 0.1)
+	rg.check(conn ~= nil, "cannot connect to " .. rg.socket)
+	rg.ok(mt.conninfo(conn, host or "client.test", ip or "192.0.2.1"),
+	      "conninfo")
+	rg.check(mt.getreply(conn) == SMFIR_CONTINUE, "connect not continued")
+	return conn
+end
+
+-- rg.envelope(conn, from, rcpt, macros): HELO, MAIL (with macros), RCPT
+function rg.envelope(conn, from, rcpt, macros)
+	rg.ok(mt.helo(conn, "client.test"), "helo")
+	if macros then
+		rg.ok(mt.macro(conn, SMFIC_MAIL, (table.unpack or unpack)(macros)), "macro")
+	end
+	rg.ok(mt.mailfrom(conn, from), "mailfrom")
+	if mt.getreply(conn) ~= SMFIR_CONTINUE then return false end
+	rg.ok(mt.rcptto(conn, rcpt or "<rcpt@example.net>"), "rcptto")
+	return mt.getreply(conn) == SMFIR_CONTINUE
+end
+
+-- rg.headers(conn, list): list of {name, value}, then end of headers
+function rg.headers(conn, list)
+	for _, h in ipairs(list) do
+		rg.ok(mt.header(conn, h[1], h[2]), "header " .. h[1])
+		if mt.getreply(conn) ~= SMFIR_CONTINUE then return false end
+	end
+	rg.ok(mt.eoh(conn), "eoh")
+	return mt.getreply(conn) == SMFIR_CONTINUE
+end
+
+-- rg.status(conn): the value of the X-Relayguard header added at eom
+function rg.status(conn)
+	return mt.getheader(conn, "X-Relayguard", 0)
+end
+
+function rg.run(f)
+	local ok, err = pcall(f)
+	if not ok then
+		mt.echo("FAILED: " .. tostring(err))
+		os.exit(1)
+	end
+end
+
+-- rg.sh(cmd): run a shell command, fail the test if it fails
+function rg.sh(cmd)
+	local r = os.execute(cmd)
+	rg.check(r == 0 or r == true, "command failed: " .. cmd)
+end

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# tests/milter/run.sh - milter-protocol tests: miltertest scripts against
+# the real daemon, run under valgrind (memcheck) unless RG_VALGRIND=no.
+# The daemon's exit status after SIGTERM proves there were no memory errors
+# and no definite leaks in everything the scripts did.
+set -u
+. "$(dirname "$0")/../lib.sh"
+export RG_MILTER_DIR="$RG_TOP/tests/milter"
+export RG_SOCKET="inet:$RG_MILTER_PORT@127.0.0.1"
+dir=$RG_TMP/milter
+rm -rf "$dir" && mkdir -p "$dir"
+
+wrapper=()
+if [ "${RG_VALGRIND:-yes}" != no ] && command -v valgrind >/dev/null; then
+	wrapper=(valgrind -q --error-exitcode=99 --leak-check=full
+		--errors-for-leak-kinds=definite --show-leak-kinds=definite
+		--log-file="$dir/valgrind.%p")
+fi
+
+# run_scripts LOG SCRIPT... - each script is one test
+run_scripts() {
+	local log=$1 s
+	shift
+	for s in "$@"; do
+		if RG_PID=$RG_PID RG_CONF=$RG_CONF miltertest -s "$RG_MILTER_DIR/$s.lua" \
+			>"$dir/$s.out" 2>&1; then
+			t_pass "milter/$s"
+		else
+			t_fail "milter/$s" "$(tail -3 "$dir/$s.out" | tr '\n' ' ')"
+		fi
+	done
+}
+
+# stop_and_check NAME - SIGTERM, then the exit status must be 0
+stop_and_check() {
+	local rc=0
+	rg_stop || rc=$?
+	if [ $rc -eq 0 ]; then
+		t_pass "milter/$1-clean-exit"
+	else
+		t_fail "milter/$1-clean-exit" "exit $rc (99: valgrind errors, see $dir/valgrind.*)"
+		cat "$dir"/valgrind.* 2>/dev/null | head -40
+	fi
+}
+
+echo "milter protocol tests (miltertest${wrapper:+, under valgrind})"
+RG_CONF=$dir/rg.conf
+rg_conf "$RG_CONF" "trusted_networks=10.0.0.0/8" "max_message_size=4k" \
+	"max_header_size=2k"
+if ! rg_start "$RG_CONF" "$dir/daemon.log" "${wrapper[@]}"; then
+	t_fail milter/start "daemon did not listen: $(tail -5 "$dir/daemon.log")"
+	exit 0
+fi
+export RG_PID RG_CONF
+run_scripts "$dir/daemon.log" accept modes size hostile disconnect reload
+
+if grep -q "$RG_CONF:[0-9]*: bad log level \"loud\".*keeping the running configuration" "$dir/daemon.log"; then
+	t_pass milter/reload-logs-file-line
+else
+	t_fail milter/reload-logs-file-line "no FILE:LINE line for the bad reload"
+fi
+if grep -q 'Q1: verdict=accept client=client.test\[192.0.2.1\] helo=<client.test> login=- from=<a@example.org> rcpt=<b@example.net>' "$dir/daemon.log" &&
+	grep -q 'A1: verdict=accept .* login=alice .*mode=outbound .*symbols=AUTHENTICATED' "$dir/daemon.log" &&
+	grep -q 'NOQUEUE: verdict=reject reply="552 5.3.4' "$dir/daemon.log"; then
+	t_pass milter/summary-log-lines
+else
+	t_fail milter/summary-log-lines "summary lines missing from $dir/daemon.log"
+fi
+
+run_scripts "$dir/daemon.log" sigterm
+stop_and_check daemon
+if grep -q 'stopped' "$dir/daemon.log"; then t_pass milter/sigterm-logged; else
+	t_fail milter/sigterm-logged "no 'stopped' line"; fi
