@@ -72,8 +72,15 @@ if ! pf_start; then
 	exit 1
 fi
 pass start
-check "starts only on loopback" "a listener not on 127.0.0.1" \
-	eval '! ss -Hltnp | grep -E "\"(master|smtpd)\"" | grep -vq "127\.0\.0\.1:"'
+# every socket our master listens on is a loopback one
+listens_on_loopback_only() {
+	local mpid
+	mpid=$(awk '{ print $1; exit }' "$DIR/queue/pid/master.pid") || return 1
+	ss -Hltnp | grep -q "pid=$mpid," || return 1
+	! ss -Hltnp | grep "pid=$mpid," | awk '{ print $4 }' | grep -vq '^127\.0\.0\.1:'
+}
+check "listens on 127.0.0.1 only" 'master listens elsewhere: $(ss -Hltnp | grep master)' \
+	listens_on_loopback_only
 
 # --- no milter listening: milter_default_action = tempfail ------------------
 send nomilter-inbound "$RG_SMTP_PORT" a@x.test alice@local.test
