@@ -117,6 +117,7 @@ policy_log(const struct msg *m, const struct verdict *v)
 	struct sbuf line;
 	char login[MSG_MACRO_MAX * 4 + 1], from[MSG_ADDR_MAX * 4 + 1];
 	char rcpt[MSG_ADDR_MAX * 4 + 1], helo[256 * 4 + 1];
+	char client[256 * 4 + 1];
 	char qid[MSG_MACRO_MAX * 4 + 1];
 
 	util_sanitize(qid, sizeof(qid), m->queue_id, strlen(m->queue_id));
@@ -124,6 +125,8 @@ policy_log(const struct msg *m, const struct verdict *v)
 		      strlen(m->auth_authen));
 	util_sanitize(from, sizeof(from), m->mail_from, strlen(m->mail_from));
 	util_sanitize(helo, sizeof(helo), m->helo, strlen(m->helo));
+	util_sanitize(client, sizeof(client), m->client_name,
+		      strlen(m->client_name));
 	if (m->nrcpts > 0)
 		util_sanitize(rcpt, sizeof(rcpt), m->rcpts[0],
 			      strlen(m->rcpts[0]));
@@ -137,7 +140,7 @@ policy_log(const struct msg *m, const struct verdict *v)
 		sbuf_printf(&line, " reply=\"%s %s %s\"", v->code, v->xcode,
 			    v->text ? v->text : "");
 	sbuf_printf(&line, " client=%s[%s] helo=<%s> login=%s from=<%s>",
-		    *m->client_name ? m->client_name : "unknown",
+		    *client ? client : "unknown",
 		    *m->client_addr ? m->client_addr : "unknown", helo,
 		    *login ? login : "-", from);
 	if (m->rcpt_total > 0)

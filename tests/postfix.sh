@@ -118,6 +118,7 @@
 PF_DIR=${PF_DIR:-}
 PF_CONF=${PF_CONF:-}
 PF_SINK_PID=${PF_SINK_PID:-}
+PF_MASTER_PID=${PF_MASTER_PID:-}
 PF_USER=postfix
 PF_DELIVER_USER=nobody
 
@@ -396,6 +397,7 @@ pf_start() {
 		tail -n 20 "$PF_DIR/maillog" >&2
 		return 1
 	fi
+	PF_MASTER_PID=$(awk '{ print $1; exit }' "$PF_DIR/queue/pid/master.pid" 2>/dev/null)
 	_pf_wait_listen 15 "$RG_SMTP_PORT" "$RG_SUBMISSION_PORT" || {
 		_pf_err "smtpd ports $RG_SMTP_PORT/$RG_SUBMISSION_PORT not listening"
 		tail -n 20 "$PF_DIR/maillog" >&2
@@ -404,9 +406,20 @@ pf_start() {
 }
 
 pf_stop() {
+	local pid=$PF_MASTER_PID
 	pf_sink_stop
-	pf_running || return 0
-	postfix -c "$PF_CONF" stop >>"$PF_DIR/maillog" 2>&1
+	PF_MASTER_PID=
+	if pf_running; then
+		postfix -c "$PF_CONF" stop >>"$PF_DIR/maillog" 2>&1
+	elif [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = master ] &&
+		[ "$(stat -c %U "/proc/$pid")" = root ]; then
+		# DIR was removed under the running instance (e.g. a concurrent
+		# scripts/test wiping RG_TMP): postfix stop cannot find it any
+		# more, so end the master pf_start started; it takes its children.
+		kill -TERM "$pid" 2>/dev/null
+	else
+		return 0
+	fi
 	_pf_wait_closed 10 "$RG_SMTP_PORT" "$RG_SUBMISSION_PORT"
 	return 0
 }
