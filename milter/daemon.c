@@ -247,8 +247,10 @@ daemon_run(struct conf *c, int foreground)
 	log_info("relayguard %s listening on %s (%s)", PACKAGE_VERSION,
 		 c->socket, c->path);
 	rc = smfi_main();
-	if (*pid_file)
-		unlink(pid_file);
+	/* after dropping privileges the directory may not be ours: empty it */
+	if (*pid_file && unlink(pid_file) != 0 && truncate(pid_file, 0) != 0)
+		log_warn("cannot remove pid file %s: %s", pid_file,
+			 strerror(errno));
 	free(pid_file);
 	log_info("stopped");
 	return rc == MI_SUCCESS ? 0 : 1;
