@@ -3,7 +3,9 @@
  *
  * It drives the policy through the same stages, in the same order, as the
  * milter callbacks do, with rawmsg.c standing in for the MTA's header and
- * body splitting.  Exit codes: 0 verdict reached, 1 the message could not
+ * body splitting.  Without --mail-from the envelope sender is taken from
+ * the message, as the MTA would have had it: Return-Path, else the first
+ * From address (a mail client uses that), else the null sender.  Exit codes: 0 verdict reached, 1 the message could not
  * be read, 2 bad usage or configuration.
  */
 #include "config.h"
@@ -13,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "addr.h"
 #include "check.h"
 #include "conf.h"
 #include "log.h"
@@ -118,12 +122,79 @@ check_print(const struct msg *m, const struct verdict *v)
 	}
 }
 
+/* check_field - the unfolded value of the first field NAME in head */
+static char *
+check_field(const char *head, size_t len, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *p = head, *end = head + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t llen = eol ? (size_t)(eol - p) : (size_t)(end - p);
+
+		if (llen == 0 || (llen == 1 && *p == '\r'))
+			break;			/* end of the header section */
+		if (llen > nlen && strncasecmp(p, name, nlen) == 0 &&
+		    p[nlen] == ':') {
+			struct sbuf v;
+			const char *q = p + nlen + 1;
+
+			sbuf_init(&v);
+			for (;;) {
+				const char *e = memchr(q, '\n',
+						       (size_t)(end - q));
+				size_t n = e ? (size_t)(e - q) : (size_t)(end - q);
+
+				sbuf_append(&v, q, n);
+				if (e == NULL || e + 1 >= end ||
+				    (e[1] != ' ' && e[1] != '\t'))
+					break;
+				q = e + 1;
+			}
+			return sbuf_steal(&v);
+		}
+		p = eol ? eol + 1 : end;
+	}
+	return NULL;
+}
+
+/* check_sender - the envelope sender the message itself suggests */
+static char *
+check_sender(const char *head, size_t len)
+{
+	struct addr_list list;
+	char *v, *out = NULL;
+
+	if ((v = check_field(head, len, "Return-Path")) != NULL) {
+		char *t = util_trim(v), *addr = msg_addr_strip(t);
+
+		free(v);
+		return addr;
+	}
+	if ((v = check_field(head, len, "From")) != NULL) {
+		if (addr_parse_list(v, strlen(v), &list, NULL, 0) == ADDR_OK) {
+			struct sbuf a;
+
+			sbuf_init(&a);
+			sbuf_printf(&a, "%s@%s", list.v[0].local,
+				    list.v[0].domain);
+			out = sbuf_steal(&a);
+		}
+		addr_list_free(&list);
+		free(v);
+	}
+	return out ? out : xstrdup("");
+}
+
 /* check_envelope - the SMTP stages before DATA; 1 if the policy ended it */
 static int
-check_envelope(struct msg *m, const struct check_args *a, struct verdict *v)
+check_envelope(struct msg *m, const struct check_args *a, const char *sender,
+	       struct verdict *v)
 {
 	const char *const noargs[] = { NULL };
-	char from[MSG_ADDR_MAX + 3];
+	struct sbuf from;
+	int rc = 0;
 
 	if (policy_connect(m, a->client_ip, a->client_name ?
 			   a->client_name : "unknown", v))
@@ -135,8 +206,11 @@ check_envelope(struct msg *m, const struct check_args *a, struct verdict *v)
 		msg_set_macro(m, "{auth_authen}", a->auth_user);
 		msg_set_macro(m, "{auth_type}", "PLAIN");
 	}
-	snprintf(from, sizeof(from), "<%s>", a->mail_from ? a->mail_from : "");
-	if (policy_mail(m, from, noargs, v))
+	sbuf_init(&from);
+	sbuf_printf(&from, "<%s>", sender);
+	rc = policy_mail(m, from.data, noargs, v);
+	sbuf_free(&from);
+	if (rc)
 		return 1;
 	for (size_t i = 0; i < a->nrcpts; i++)
 		if (policy_rcpt(m, a->rcpts[i], v))
@@ -144,9 +218,27 @@ check_envelope(struct msg *m, const struct check_args *a, struct verdict *v)
 	return 0;
 }
 
+/* check_head - read until the end of the header section (bounded) */
+static int
+check_head(FILE *fp, struct sbuf *head, size_t cap)
+{
+	char buf[8192];
+	size_t n;
+
+	while (head->len < cap && (n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		sbuf_append(head, buf, n);
+		if (memmem(head->data, head->len, "\n\n", 2) ||
+		    memmem(head->data, head->len, "\n\r\n", 3) ||
+		    head->data[0] == '\n' || head->data[0] == '\r')
+			break;
+	}
+	return ferror(fp) ? -1 : 0;
+}
+
 /* check_message - header and body through rawmsg, then end of message */
 static int
-check_message(struct msg *m, FILE *fp, const char *name, struct verdict *v)
+check_message(struct msg *m, FILE *fp, const struct sbuf *head,
+	      const char *name, struct verdict *v)
 {
 	struct rawmsg r;
 	char buf[65536];
@@ -154,9 +246,10 @@ check_message(struct msg *m, FILE *fp, const char *name, struct verdict *v)
 	int rc = 0;
 
 	rawmsg_init(&r, m, v);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		if (rawmsg_feed(&r, buf, n))
-			break;
+	if (!rawmsg_feed(&r, head->data, head->len))
+		while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+			if (rawmsg_feed(&r, buf, n))
+				break;
 	if (ferror(fp)) {
 		fprintf(stderr, "relayguard check: %s: read error: %s\n", name,
 			strerror(errno));
@@ -174,7 +267,8 @@ check_main(int argc, char **argv)
 	struct msg *m;
 	struct verdict v;
 	FILE *fp = stdin;
-	char err[1024];
+	struct sbuf head;
+	char err[1024], *sender;
 	int rc = 0;
 
 	if (check_parse(argc, argv, &a) != 0)
@@ -195,12 +289,22 @@ check_main(int argc, char **argv)
 		conf_unref(conf);
 		return 1;
 	}
+	sbuf_init(&head);
+	if (check_head(fp, &head, (size_t)conf->max_header_size + 65536) != 0) {
+		fprintf(stderr, "relayguard check: %s: read error: %s\n",
+			a.file ? a.file : "-", strerror(errno));
+		rc = 1;
+	}
+	sender = a.mail_from ? msg_addr_strip(a.mail_from) :
+	    check_sender(head.data ? head.data : "", head.len);
 	m = msg_new(conf);
 	conf_unref(conf);
 	verdict_init(&v);
-	if (!check_envelope(m, &a, &v) &&
-	    check_message(m, fp, a.file ? a.file : "-", &v) != 0)
+	if (rc == 0 && !check_envelope(m, &a, sender, &v) &&
+	    check_message(m, fp, &head, a.file ? a.file : "-", &v) != 0)
 		rc = 1;
+	free(sender);
+	sbuf_free(&head);
 	if (rc == 0)
 		check_print(m, &v);
 	verdict_clear(&v);

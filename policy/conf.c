@@ -18,6 +18,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "loginmap.h"
 #include "util.h"
 #include "verdict.h"
 
@@ -33,6 +34,8 @@ enum conf_type {
 	CT_FACILITY,	/* syslog facility */
 	CT_LOGLEVEL,	/* syslog level */
 	CT_ACTION,	/* verdict action word */
+	CT_BOOL,	/* yes/no */
+	CT_DOMAINS,	/* list of words, lowercased */
 };
 
 struct conf_key {
@@ -62,6 +65,27 @@ static const struct conf_key conf_table[] = {
 	{ "internal_error_action", CT_ACTION, OFF(internal_error_action),
 	  "tempfail", 0, 0 },
 	{ "sender_login_maps", CT_STRING, OFF(sender_login_maps), "", 0, 0 },
+	{ "sender_check_envelope", CT_BOOL, OFF(sender_check_envelope), "yes",
+	  0, 0 },
+	{ "sender_check_header", CT_BOOL, OFF(sender_check_header), "yes", 0, 0 },
+	{ "sender_domains", CT_DOMAINS, OFF(sender_domains), "", 0, 0 },
+	{ "local_domains", CT_DOMAINS, OFF(local_domains), "", 0, 0 },
+	{ "sender_domain_aliases", CT_DOMAINS, OFF(sender_domain_aliases), "",
+	  0, 0 },
+	{ "recipient_delimiter", CT_STRING, OFF(recipient_delimiter), "+", 0, 0 },
+	{ "sender_local_part_case_sensitive", CT_BOOL,
+	  OFF(sender_local_part_case_sensitive), "no", 0, 0 },
+	{ "sender_allow_null", CT_BOOL, OFF(sender_allow_null), "no", 0, 0 },
+	{ "sender_envelope_action", CT_ACTION, OFF(sender_envelope_action),
+	  "reject", 0, 0 },
+	{ "sender_unauth_action", CT_ACTION, OFF(sender_unauth_action),
+	  "reject", 0, 0 },
+	{ "sender_header_action", CT_ACTION, OFF(sender_header_action),
+	  "reject", 0, 0 },
+	{ "sender_display_spoof_action", CT_ACTION,
+	  OFF(sender_display_spoof_action), "accept", 0, 0 },
+	{ "sender_inbound_header_action", CT_ACTION,
+	  OFF(sender_inbound_header_action), "accept", 0, 0 },
 	{ "resolver", CT_RESOLVERS, OFF(resolver), "", 0, 0 },
 	{ "clamav_database", CT_STRING, OFF(clamav_database), "", 0, 0 },
 };
@@ -241,6 +265,21 @@ conf_set(struct conf *c, const struct conf_key *k, const char *v,
 		}
 		*conf_intp(c, k) = i;
 		return 0;
+	case CT_BOOL:
+		if ((i = util_parse_bool(v)) < 0) {
+			snprintf(why, len, "bad value \"%s\" for %s: want yes "
+				 "or no", v, k->name);
+			return -1;
+		}
+		*conf_intp(c, k) = i;
+		return 0;
+	case CT_DOMAINS: {
+		struct strlist *l = (struct strlist *)((char *)c + k->offset);
+
+		strlist_free(l);
+		strlist_parse(l, v, 1);
+		return 0;
+	}
 	case CT_ACTION:
 		if ((i = verdict_action_parse(v)) < 0) {
 			snprintf(why, len, "bad action \"%s\" for %s: want "
@@ -338,6 +377,55 @@ conf_strip_comment(char *s)
 	}
 }
 
+/* conf_key_line - the line a key was set on (0: its default) */
+static int
+conf_key_line(const int *seen, const char *name)
+{
+	const struct conf_key *k = conf_find(name);
+
+	return k ? seen[k - conf_table] : 0;
+}
+
+/*
+ * conf_finish - checks across keys, and the files keys name: the login
+ * map is loaded here, so -n and SIGHUP judge it with the configuration.
+ */
+static int
+conf_finish(struct conf *c, const int *seen, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->sender_domain_aliases.n; i++) {
+		const char *a = c->sender_domain_aliases.v[i];
+		const char *eq = strchr(a, '=');
+
+		if (eq == NULL || eq == a || eq[1] == '\0' ||
+		    strchr(eq + 1, '=') != NULL) {
+			snprintf(err, errlen, "%s:%d: bad domain alias \"%s\": "
+				 "want alias=canonical", c->path,
+				 conf_key_line(seen, "sender_domain_aliases"), a);
+			return -1;
+		}
+	}
+	if (*c->sender_login_maps != '\0' && *c->sender_login_maps != '/') {
+		/* relative to the configuration file, not to "/" of a daemon */
+		const char *slash = strrchr(c->path, '/');
+		struct sbuf abs;
+
+		sbuf_init(&abs);
+		if (slash)
+			sbuf_append(&abs, c->path, (size_t)(slash - c->path) + 1);
+		sbuf_puts(&abs, c->sender_login_maps);
+		free(c->sender_login_maps);
+		c->sender_login_maps = sbuf_steal(&abs);
+	}
+	if (*c->sender_login_maps != '\0') {
+		c->login_map = loginmap_src_open(c->sender_login_maps,
+		    !c->sender_local_part_case_sensitive, err, errlen);
+		if (c->login_map == NULL)
+			return -1;
+	}
+	return 0;
+}
+
 /* conf_load - read, check and return a configuration */
 struct conf *
 conf_load(const char *path, char *err, size_t errlen)
@@ -416,6 +504,8 @@ conf_load(const char *path, char *err, size_t errlen)
 	free(raw);
 	sbuf_free(&logical);
 	fclose(fp);
+	if (rc == 0)
+		rc = conf_finish(c, seen, err, errlen);
 	if (rc != 0) {
 		conf_unref(c);
 		return NULL;
@@ -447,10 +537,14 @@ conf_unref(struct conf *c)
 		case CT_NETLIST:
 			netlist_free((struct netlist *)((char *)c + k->offset));
 			break;
+		case CT_DOMAINS:
+			strlist_free((struct strlist *)((char *)c + k->offset));
+			break;
 		default:
 			break;
 		}
 	}
+	loginmap_src_free(c->login_map);
 	free(c->path);
 	free(c);
 }
@@ -500,6 +594,16 @@ conf_dump(const struct conf *cc, FILE *fp)
 		case CT_ACTION:
 			fputs(verdict_action_name(*conf_intp(c, k)), fp);
 			break;
+		case CT_BOOL:
+			fputs(*conf_intp(c, k) ? "yes" : "no", fp);
+			break;
+		case CT_DOMAINS: {
+			const struct strlist *l = (const struct strlist *)
+			    ((char *)c + k->offset);
+			for (size_t j = 0; j < l->n; j++)
+				fprintf(fp, "%s%s", j ? " " : "", l->v[j]);
+			break;
+		}
 		}
 		fputc('\n', fp);
 	}

@@ -16,6 +16,9 @@
 #include <stdio.h>
 
 #include "netaddr.h"
+#include "util.h"
+
+struct loginmap_src;
 
 struct conf {
 	int		refcount;
@@ -39,8 +42,24 @@ struct conf {
 	long long	max_header_size;
 	int		internal_error_action;	/* enum action */
 
-	/* later checks: parsed and validated now, used by their modules */
+	/* sender identity gate (sender.c) */
 	char		*sender_login_maps;
+	struct loginmap_src *login_map;		/* NULL without a map */
+	int		sender_check_envelope;
+	int		sender_check_header;
+	struct strlist	sender_domains;
+	struct strlist	local_domains;
+	struct strlist	sender_domain_aliases;	/* "alias=canonical" */
+	char		*recipient_delimiter;
+	int		sender_local_part_case_sensitive;
+	int		sender_allow_null;
+	int		sender_envelope_action;
+	int		sender_unauth_action;
+	int		sender_header_action;
+	int		sender_display_spoof_action;
+	int		sender_inbound_header_action;
+
+	/* later checks: parsed and validated now, used by their modules */
 	char		*resolver;
 	char		*clamav_database;
 };

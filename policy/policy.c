@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "policy.h"
+#include "sender.h"
 #include "size.h"
 #include "util.h"
 
@@ -27,6 +28,7 @@ struct policy_check {
 static const struct policy_check policy_checks[] = {
 	{ "size", { [STAGE_MAIL] = size_mail, [STAGE_HEADER] = size_data,
 		    [STAGE_BODY] = size_data } },
+	{ "sender", { [STAGE_MAIL] = sender_mail, [STAGE_EOH] = sender_eoh } },
 };
 
 /* policy_stage - run every check of a stage, then ask for a verdict */

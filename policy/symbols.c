@@ -21,39 +21,72 @@ symbols_init(struct symbols *s)
 void
 symbols_clear(struct symbols *s)
 {
-	for (size_t i = 0; i < s->count; i++)
+	for (size_t i = 0; i < s->count; i++) {
 		free(s->v[i].detail);
+		free(s->v[i].opt[0]);
+		free(s->v[i].opt[1]);
+	}
 	free(s->v);
 	symbols_init(s);
 }
 
-/* symbols_add - append one result; a repeated NAME keeps the first detail */
-void
-symbols_add(struct symbols *s, const char *name, double score,
-	    const char *fmt, ...)
+/* symbols_opt - a sanitized copy of a reply argument, or NULL */
+static char *
+symbols_opt(const char *opt)
+{
+	char clean[SYMBOL_OPT_MAX];
+
+	if (opt == NULL)
+		return NULL;
+	util_sanitize(clean, sizeof(clean), opt, strlen(opt));
+	return xstrdup(clean);
+}
+
+/* symbols_vadd - append one result; a repeated NAME keeps the first */
+static void
+symbols_vadd(struct symbols *s, const char *name, double score,
+	     const char *opt0, const char *opt1, const char *fmt, va_list ap)
 {
 	char raw[SYMBOL_DETAIL_MAX], clean[SYMBOL_DETAIL_MAX];
-	va_list ap;
-	int n;
+	struct symbol *sym;
 
-	if (s->count >= SYMBOLS_MAX)
+	if (s->count >= SYMBOLS_MAX || symbols_find(s, name) != NULL)
 		return;
-	if (symbols_find(s, name) != NULL)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(raw, sizeof(raw), fmt, ap);
-	va_end(ap);
-	if (n < 0)
+	if (vsnprintf(raw, sizeof(raw), fmt, ap) < 0)
 		raw[0] = '\0';
 	util_sanitize(clean, sizeof(clean), raw, strlen(raw));
 	if (s->count == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 8;
 		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
 	}
-	s->v[s->count].name = name;
-	s->v[s->count].score = score;
-	s->v[s->count].detail = xstrdup(clean);
-	s->count++;
+	sym = &s->v[s->count++];
+	sym->name = name;
+	sym->score = score;
+	sym->detail = xstrdup(clean);
+	sym->opt[0] = symbols_opt(opt0);
+	sym->opt[1] = symbols_opt(opt1);
+}
+
+void
+symbols_add(struct symbols *s, const char *name, double score,
+	    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	symbols_vadd(s, name, score, NULL, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+symbols_add_opts(struct symbols *s, const char *name, double score,
+		 const char *opt0, const char *opt1, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	symbols_vadd(s, name, score, opt0, opt1, fmt, ap);
+	va_end(ap);
 }
 
 const struct symbol *

@@ -13,11 +13,14 @@
 
 #define SYMBOLS_MAX		128
 #define SYMBOL_DETAIL_MAX	256
+#define SYMBOL_OPT_MAX		256
 
 struct symbol {
 	const char	*name;		/* static string owned by the check */
 	double		score;
 	char		*detail;	/* sanitized, never NULL */
+	char		*opt[2];	/* reply arguments (an address, a
+					   login), sanitized; NULL if none */
 };
 
 struct symbols {
@@ -31,6 +34,10 @@ void symbols_clear(struct symbols *);
 /* symbols_add - add NAME (a static string) with a printf-style detail */
 void symbols_add(struct symbols *, const char *name, double score,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* symbols_add_opts - the same, with up to two reply arguments */
+void symbols_add_opts(struct symbols *, const char *name, double score,
+		      const char *opt0, const char *opt1, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 const struct symbol *symbols_find(const struct symbols *, const char *name);
 double symbols_score(const struct symbols *);
 

@@ -267,3 +267,41 @@ sbuf_steal(struct sbuf *b)
 	sbuf_init(b);
 	return p;
 }
+
+void
+strlist_parse(struct strlist *l, const char *text, int lower)
+{
+	char *copy = xstrdup(text), *save = NULL, *w;
+
+	l->v = NULL;
+	l->n = 0;
+	for (w = strtok_r(copy, ", \t", &save); w; w = strtok_r(NULL, ", \t",
+	     &save)) {
+		if (lower)
+			for (char *p = w; *p; p++)
+				if (*p >= 'A' && *p <= 'Z')
+					*p = (char)(*p - 'A' + 'a');
+		l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+		l->v[l->n++] = xstrdup(w);
+	}
+	free(copy);
+}
+
+void
+strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int
+strlist_has(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcasecmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}

@@ -55,4 +55,15 @@ void sbuf_printf(struct sbuf *, const char *fmt, ...)
 /* sbuf_steal - hand over the NUL-terminated data; the buffer is empty after */
 char *sbuf_steal(struct sbuf *);
 
+/* strlist - a list of words from "a, b c" (commas and/or white space) */
+struct strlist {
+	char	**v;
+	size_t	n;
+};
+
+void strlist_parse(struct strlist *, const char *text, int lower);
+void strlist_free(struct strlist *);
+/* strlist_has - is s in the list, ignoring ASCII case */
+int strlist_has(const struct strlist *, const char *s);
+
 #endif

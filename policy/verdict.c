@@ -27,12 +27,41 @@ struct verdict_rule {
 };
 
 #define FIXED		(-1)
+#define A(key)		offsetof(struct conf, key)
 
 static const struct verdict_rule verdict_rules[] = {
 	{ "SIZE_LIMIT", ACTION_REJECT, FIXED, "552", "5.3.4", "452", "4.3.4",
 	  "Message size exceeds fixed maximum message size" },
 	{ "HEADER_SIZE_LIMIT", ACTION_REJECT, FIXED, "552", "5.3.4", "452",
 	  "4.3.4", "Message header size exceeds limit" },
+	/* sender identity gate: %s are the symbol's address and login */
+	{ "SENDER_NULL", ACTION_REJECT, A(sender_envelope_action), "553",
+	  "5.7.1", "451", "4.7.1",
+	  "%s: Sender address rejected: not owned by user %s" },
+	{ "SENDER_LOGIN_MISMATCH", ACTION_REJECT, A(sender_envelope_action),
+	  "553", "5.7.1", "451", "4.7.1",
+	  "%s: Sender address rejected: not owned by user %s" },
+	{ "SENDER_NOT_LOGGED_IN", ACTION_REJECT, A(sender_unauth_action), "553",
+	  "5.7.1", "451", "4.7.1", "%s: Sender address rejected: not logged in" },
+	{ "FROM_MISSING", ACTION_REJECT, A(sender_header_action), "550", "5.7.1",
+	  "451", "4.7.1", "Message must have one From header" },
+	{ "FROM_MULTIPLE", ACTION_REJECT, A(sender_header_action), "550",
+	  "5.7.1", "451", "4.7.1", "Message must have exactly one From header" },
+	{ "FROM_INVALID", ACTION_REJECT, A(sender_header_action), "550", "5.7.1",
+	  "451", "4.7.1", "Malformed From header" },
+	{ "FROM_LOGIN_MISMATCH", ACTION_REJECT, A(sender_header_action), "550",
+	  "5.7.1", "451", "4.7.1", "%s: From address not owned by user %s" },
+	{ "SENDER_HEADER_INVALID", ACTION_REJECT, A(sender_header_action),
+	  "550", "5.7.1", "451", "4.7.1", "Malformed Sender header" },
+	{ "SENDER_HEADER_MISMATCH", ACTION_REJECT, A(sender_header_action),
+	  "550", "5.7.1", "451", "4.7.1",
+	  "%s: Sender header address not owned by user %s" },
+	{ "FROM_DISPLAY_SPOOF", ACTION_ACCEPT, A(sender_display_spoof_action),
+	  "550", "5.7.1", "451", "4.7.1",
+	  "%s: From display name shows another address" },
+	{ "FROM_PROTECTED_INBOUND", ACTION_ACCEPT,
+	  A(sender_inbound_header_action), "550", "5.7.1", "451", "4.7.1",
+	  "%s: From address rejected: not logged in" },
 	{ "INTERNAL_ERROR", ACTION_TEMPFAIL,
 	  offsetof(struct conf, internal_error_action), "554", "5.3.0", "451",
 	  "4.3.0", "Temporary internal error, try again later" },
@@ -130,9 +159,32 @@ verdict_strongest(const struct msg *m, enum action *out)
 	return best;
 }
 
+/* verdict_text - the rule's text with "%s" replaced by the symbol's opts */
+static char *
+verdict_text(const char *tmpl, const struct symbol *sym)
+{
+	struct sbuf out;
+	int n = 0;
+
+	sbuf_init(&out);
+	for (const char *p = tmpl; *p; p++) {
+		if (p[0] == '%' && p[1] == 's') {
+			const char *opt = n < 2 ? sym->opt[n] : NULL;
+
+			sbuf_puts(&out, opt ? opt : "");
+			n++;
+			p++;
+		} else {
+			sbuf_append(&out, p, 1);
+		}
+	}
+	return sbuf_steal(&out);
+}
+
 /* verdict_reply - set the SMTP reply for a rule's action */
 static void
-verdict_reply(struct verdict *v, const struct verdict_rule *r)
+verdict_reply(struct verdict *v, const struct verdict_rule *r,
+	      const struct symbol *sym)
 {
 	const char *code = NULL, *xcode = NULL;
 
@@ -145,7 +197,7 @@ verdict_reply(struct verdict *v, const struct verdict_rule *r)
 	}
 	v->cause = r->symbol;
 	free(v->text);
-	v->text = xstrdup(r->text);
+	v->text = verdict_text(r->text, sym);
 	if (code) {
 		util_strlcpy(v->code, code, sizeof(v->code));
 		util_strlcpy(v->xcode, xcode, sizeof(v->xcode));
@@ -185,7 +237,7 @@ verdict_decide(struct msg *m, int eom, struct verdict *v)
 	v->action = a;
 	v->final = 1;
 	if (r != NULL)
-		verdict_reply(v, r);
+		verdict_reply(v, r, symbols_find(&m->symbols, r->symbol));
 	if (eom && (a == ACTION_ACCEPT || a == ACTION_QUARANTINE))
 		verdict_headers(m, v);
 	return 1;

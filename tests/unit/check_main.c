@@ -39,6 +39,8 @@ main(void)
 	srunner_add_suite(sr, netaddr_suite());
 	srunner_add_suite(sr, msg_suite());
 	srunner_add_suite(sr, rawmsg_suite());
+	srunner_add_suite(sr, addr_suite());
+	srunner_add_suite(sr, sender_suite());
 	srunner_run_all(sr, CK_ENV);	/* CK_VERBOSITY=verbose: a line per test */
 	run = srunner_ntests_run(sr);
 	failed = srunner_ntests_failed(sr);

@@ -1,0 +1,505 @@
+/*
+ * loginmap - sender_login_maps files (see loginmap.h).
+ *
+ * Fixed-string keys sit in one sorted array searched with bsearch(); the
+ * regular expressions keep their file order, first match wins, as in a
+ * Postfix regexp: table.
+ *
+ * Diagnostics: loading reports the first error as FILE:LINE: why; a
+ * repeated key is a warning (logged), as postmap(1) warns.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+#include "loginmap.h"
+#include "util.h"
+
+#define LOGINMAP_LINE_MAX	65536
+
+struct lm_entry {
+	char	*key;
+	char	*owners;
+	int	line;
+};
+
+struct lm_regex {
+	regex_t	re;
+	char	*owners;	/* may hold $N */
+	int	line;
+};
+
+struct loginmap {
+	int		refcount;
+	int		fold_local;
+	struct lm_entry	*entries;
+	size_t		nentries;
+	struct lm_regex	*regexes;
+	size_t		nregexes;
+};
+
+struct loginmap_src {
+	char		*path;
+	int		fold_local;
+	pthread_mutex_t	lock;
+	struct loginmap	*map;
+	struct stat	st;		/* of the file behind map, or a failure */
+	struct timespec	checked;
+};
+
+/* lm_lower - ASCII lowercase, in place; UTF-8 bytes stay as they are */
+static void
+lm_lower(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}
+
+void
+loginmap_fold(const struct loginmap *map, char *key)
+{
+	char *at = strrchr(key, '@');
+
+	if (at == NULL) {
+		if (map->fold_local)
+			lm_lower(key);
+		return;
+	}
+	lm_lower(at);
+	if (map->fold_local) {
+		*at = '\0';
+		lm_lower(key);
+		*at = '@';
+	}
+}
+
+static int
+lm_entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct lm_entry *)a)->key,
+		      ((const struct lm_entry *)b)->key);
+}
+
+/* lm_check_owners - $N must name a group the expression has */
+static int
+lm_check_owners(const char *owners, size_t nsub, char *why, size_t len)
+{
+	for (const char *p = owners; *p; p++) {
+		if (*p != '$')
+			continue;
+		p++;
+		if (*p == '$')
+			continue;
+		if (*p == '{')
+			p++;
+		if (!isdigit((unsigned char)*p) || *p == '0' ||
+		    (size_t)(*p - '0') > nsub) {
+			snprintf(why, len, "bad substitution in \"%.64s\": the "
+				 "expression has %zu group(s)", owners, nsub);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* lm_add_regex - "/pattern/flags" and its owners */
+static int
+lm_add_regex(struct loginmap *map, char *key, const char *owners, int line,
+	     char *why, size_t len)
+{
+	char *end = NULL, *p;
+	int cflags = REG_EXTENDED | REG_ICASE, rc;
+	struct lm_regex r;
+
+	for (p = key + 1; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			continue;
+		}
+		if (*p == '/') {
+			end = p;
+			break;
+		}
+	}
+	if (end == NULL) {
+		snprintf(why, len, "regular expression without closing /");
+		return -1;
+	}
+	*end = '\0';
+	for (p = end + 1; *p; p++) {
+		if (*p == 'i')
+			cflags ^= REG_ICASE;
+		else if (*p != 'x') {
+			snprintf(why, len, "unknown regular expression flag "
+				 "'%c'", *p);
+			return -1;
+		}
+	}
+	/* "\/" stands for "/" inside the delimiters */
+	for (p = key + 1; (p = strstr(p, "\\/")) != NULL;)
+		memmove(p, p + 1, strlen(p));
+	if ((rc = regcomp(&r.re, key + 1, cflags)) != 0) {
+		char msg[128];
+
+		regerror(rc, &r.re, msg, sizeof(msg));
+		snprintf(why, len, "bad regular expression /%.64s/: %s",
+			 key + 1, msg);
+		return -1;
+	}
+	if (lm_check_owners(owners, r.re.re_nsub > 9 ? 9 : r.re.re_nsub, why,
+			    len) != 0) {
+		regfree(&r.re);
+		return -1;
+	}
+	r.owners = xstrdup(owners);
+	r.line = line;
+	map->regexes = xrealloc(map->regexes,
+				(map->nregexes + 1) * sizeof(r));
+	map->regexes[map->nregexes++] = r;
+	return 0;
+}
+
+/* lm_add - one logical line: "key owners" */
+static int
+lm_add(struct loginmap *map, char *line, int lineno, char *why, size_t len)
+{
+	char *key = line, *owners;
+
+	owners = key + strcspn(key, " \t");
+	if (*owners == '\0') {
+		snprintf(why, len, "\"%.64s\" has no owners", key);
+		return -1;
+	}
+	*owners++ = '\0';
+	owners = util_trim(owners);
+	if (*owners == '\0') {
+		snprintf(why, len, "\"%.64s\" has no owners", key);
+		return -1;
+	}
+	if (key[0] == '/')
+		return lm_add_regex(map, key, owners, lineno, why, len);
+	if (key[0] == '!' || strcasecmp(key, "if") == 0 ||
+	    strcasecmp(key, "endif") == 0) {
+		snprintf(why, len, "\"%.64s\": negation and if/endif are not "
+			 "supported", key);
+		return -1;
+	}
+	if (strcmp(key, "@") == 0 || strcmp(key, "*@") == 0 ||
+	    (key[0] == '*' && key[1] != '@')) {
+		snprintf(why, len, "bad key \"%.64s\"", key);
+		return -1;
+	}
+	loginmap_fold(map, key);
+	map->entries = xrealloc(map->entries,
+				(map->nentries + 1) * sizeof(*map->entries));
+	map->entries[map->nentries].key = xstrdup(key);
+	map->entries[map->nentries].owners = xstrdup(owners);
+	map->entries[map->nentries].line = lineno;
+	map->nentries++;
+	return 0;
+}
+
+/* lm_sort - sort the keys; a repeated key keeps its first line's entry */
+static void
+lm_sort(struct loginmap *map, const char *path)
+{
+	size_t o = 0;
+
+	/* mergesort-like stability matters: sort by key, then line */
+	qsort(map->entries, map->nentries, sizeof(*map->entries), lm_entry_cmp);
+	for (size_t i = 0; i < map->nentries; i++) {
+		struct lm_entry *e = &map->entries[i];
+
+		if (o > 0 && strcmp(map->entries[o - 1].key, e->key) == 0) {
+			struct lm_entry *keep = &map->entries[o - 1];
+
+			if (e->line < keep->line) {
+				struct lm_entry t = *keep;
+				*keep = *e;
+				*e = t;
+			}
+			log_warn("%s:%d: duplicate key \"%s\" ignored (first at "
+				 "line %d)", path, e->line, e->key, keep->line);
+			free(e->key);
+			free(e->owners);
+			continue;
+		}
+		map->entries[o++] = *e;
+	}
+	map->nentries = o;
+}
+
+struct loginmap *
+loginmap_load(const char *path, int fold_local, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "r");
+	struct loginmap *map;
+	struct sbuf logical;
+	char *raw = NULL, why[256];
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, start = 0, rc = 0;
+
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s:0: cannot open: %s", path,
+			 strerror(errno));
+		return NULL;
+	}
+	map = xcalloc(1, sizeof(*map));
+	map->refcount = 1;
+	map->fold_local = fold_local;
+	sbuf_init(&logical);
+	for (;;) {
+		n = getline(&raw, &cap, fp);
+		if (n >= 0) {
+			lineno++;
+			if ((size_t)n > LOGINMAP_LINE_MAX ||
+			    memchr(raw, '\0', (size_t)n) != NULL) {
+				snprintf(err, errlen, "%s:%d: %s", path, lineno,
+					 (size_t)n > LOGINMAP_LINE_MAX ?
+					 "line too long" : "NUL byte in line");
+				rc = -1;
+				break;
+			}
+			raw[strcspn(raw, "\r\n")] = '\0';
+			char *t = raw + strspn(raw, " \t");
+			if (*t == '#' || *t == '\0')
+				continue;
+			if (t != raw) {
+				if (logical.len == 0) {
+					snprintf(err, errlen, "%s:%d: "
+						 "continuation line without a "
+						 "key", path, lineno);
+					rc = -1;
+					break;
+				}
+				sbuf_puts(&logical, " ");
+				sbuf_puts(&logical, t);
+				continue;
+			}
+		}
+		if (logical.len > 0) {
+			if (lm_add(map, logical.data, start, why,
+				   sizeof(why)) != 0) {
+				snprintf(err, errlen, "%s:%d: %s", path, start,
+					 why);
+				rc = -1;
+				break;
+			}
+			sbuf_reset(&logical);
+		}
+		if (n < 0)
+			break;
+		sbuf_puts(&logical, raw);
+		start = lineno;
+	}
+	if (rc == 0 && ferror(fp)) {
+		snprintf(err, errlen, "%s:%d: read error: %s", path, lineno,
+			 strerror(errno));
+		rc = -1;
+	}
+	free(raw);
+	sbuf_free(&logical);
+	fclose(fp);
+	if (rc != 0) {
+		loginmap_unref(map);
+		return NULL;
+	}
+	lm_sort(map, path);
+	return map;
+}
+
+struct loginmap *
+loginmap_ref(struct loginmap *map)
+{
+	__atomic_add_fetch(&map->refcount, 1, __ATOMIC_SEQ_CST);
+	return map;
+}
+
+void
+loginmap_unref(struct loginmap *map)
+{
+	if (map == NULL ||
+	    __atomic_sub_fetch(&map->refcount, 1, __ATOMIC_SEQ_CST) > 0)
+		return;
+	for (size_t i = 0; i < map->nentries; i++) {
+		free(map->entries[i].key);
+		free(map->entries[i].owners);
+	}
+	for (size_t i = 0; i < map->nregexes; i++) {
+		regfree(&map->regexes[i].re);
+		free(map->regexes[i].owners);
+	}
+	free(map->entries);
+	free(map->regexes);
+	free(map);
+}
+
+size_t
+loginmap_size(const struct loginmap *map)
+{
+	return map->nentries + map->nregexes;
+}
+
+const char *
+loginmap_get(const struct loginmap *map, const char *key)
+{
+	struct lm_entry probe = { (char *)key, NULL, 0 }, *e;
+
+	e = bsearch(&probe, map->entries, map->nentries, sizeof(probe),
+		    lm_entry_cmp);
+	return e ? e->owners : NULL;
+}
+
+/* lm_expand - owners with $N replaced by the matched groups */
+static char *
+lm_expand(const char *owners, const char *addr, const regmatch_t *m)
+{
+	struct sbuf out;
+
+	sbuf_init(&out);
+	for (const char *p = owners; *p; p++) {
+		int brace = 0, n;
+
+		if (*p != '$') {
+			sbuf_append(&out, p, 1);
+			continue;
+		}
+		if (p[1] == '$') {
+			sbuf_append(&out, "$", 1);
+			p++;
+			continue;
+		}
+		if (p[1] == '{')
+			brace = 1;
+		n = p[1 + brace] - '0';		/* checked at load time */
+		p += 1 + brace;
+		if (brace && p[1] == '}')
+			p++;
+		if (m[n].rm_so >= 0)
+			sbuf_append(&out, addr + m[n].rm_so,
+				    (size_t)(m[n].rm_eo - m[n].rm_so));
+	}
+	return sbuf_steal(&out);
+}
+
+char *
+loginmap_match(const struct loginmap *map, const char *addr)
+{
+	regmatch_t m[10];
+
+	for (size_t i = 0; i < map->nregexes; i++) {
+		if (regexec(&map->regexes[i].re, addr, 10, m, 0) == 0)
+			return lm_expand(map->regexes[i].owners, addr, m);
+	}
+	return NULL;
+}
+
+int
+loginmap_owns(const char *owners, const char *login)
+{
+	size_t llen = strlen(login);
+	const char *p = owners;
+
+	if (llen == 0)
+		return 0;
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if (n == llen && strncasecmp(p, login, n) == 0)
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+struct loginmap_src *
+loginmap_src_open(const char *path, int fold_local, char *err, size_t errlen)
+{
+	struct loginmap_src *src;
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		snprintf(err, errlen, "%s:0: cannot open: %s", path,
+			 strerror(errno));
+		return NULL;
+	}
+	src = xcalloc(1, sizeof(*src));
+	if ((src->map = loginmap_load(path, fold_local, err, errlen)) == NULL) {
+		free(src);
+		return NULL;
+	}
+	src->path = xstrdup(path);
+	src->fold_local = fold_local;
+	src->st = st;
+	pthread_mutex_init(&src->lock, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &src->checked);
+	return src;
+}
+
+void
+loginmap_src_free(struct loginmap_src *src)
+{
+	if (src == NULL)
+		return;
+	loginmap_unref(src->map);
+	pthread_mutex_destroy(&src->lock);
+	free(src->path);
+	free(src);
+}
+
+/* lm_changed - has the file been replaced or written since st */
+static int
+lm_changed(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino != b->st_ino || a->st_dev != b->st_dev ||
+	    a->st_size != b->st_size ||
+	    a->st_mtim.tv_sec != b->st_mtim.tv_sec ||
+	    a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
+
+/* loginmap_src_get - the current map, reloaded at most once a second */
+struct loginmap *
+loginmap_src_get(struct loginmap_src *src)
+{
+	struct timespec now;
+	struct loginmap *map;
+	struct stat st;
+
+	pthread_mutex_lock(&src->lock);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - src->checked.tv_sec >= 1) {
+		src->checked = now;
+		if (stat(src->path, &st) == 0 && lm_changed(&st, &src->st)) {
+			char err[512];
+			struct loginmap *fresh = loginmap_load(src->path,
+			    src->fold_local, err, sizeof(err));
+
+			src->st = st;	/* a broken file is reported once */
+			if (fresh == NULL) {
+				log_err("%s; keeping the loaded map", err);
+			} else {
+				loginmap_unref(src->map);
+				src->map = fresh;
+				log_info("%s: reloaded, %zu entries", src->path,
+					 loginmap_size(fresh));
+			}
+		}
+	}
+	map = loginmap_ref(src->map);
+	pthread_mutex_unlock(&src->lock);
+	return map;
+}
