@@ -12,6 +12,7 @@
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 . "$RG_TOP/tests/postfix.sh"
+. "$RG_TOP/tests/e2e/lib.sh"
 T=e2e
 DIR=$RG_TMP/e2e
 rm -rf "$DIR" && mkdir -p "$DIR"
@@ -20,44 +21,6 @@ LOG=$DIR/relayguard.log
 
 cleanup() { rg_stop >/dev/null 2>&1; pf_stop >/dev/null 2>&1; }
 trap cleanup EXIT
-
-# send NAME PORT FROM TO [SWAKS-ARGS...] - transcript in $DIR/NAME.txt
-send() {
-	local name=$1
-	shift
-	pf_send "$@" --header "Subject: $name" --header "X-Test: $name" \
-		--body "e2e test $name" >"$DIR/$name.txt" 2>&1
-	return 0
-}
-# transcript NAME REGEX - the server said REGEX in NAME's transcript
-transcript() { grep -qE "^<[~*-]* *$2" "$DIR/$1.txt"; }
-# delivered_with NAME REGEX - the message with X-Test NAME has a line REGEX
-delivered_with() {
-	local f
-	f=$(grep -l "^X-Test: $1\$" "$PF_DIR"/maildir/*/new/* 2>/dev/null | head -1)
-	[ -n "$f" ] && grep -qE "$2" "$f"
-}
-delivered_count() { grep -l "^X-Test: $1\$" "$PF_DIR"/maildir/*/new/* 2>/dev/null | wc -l; }
-# smtp_dialog PORT COMMAND... - a raw SMTP session; prints every reply line
-smtp_dialog() {
-	local port=$1 line cmd
-	shift
-	exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
-	for cmd in "" "$@"; do
-		[ -n "$cmd" ] && printf '%s\r\n' "$cmd" >&3
-		while IFS= read -r -t 10 line <&3; do
-			line=${line%$'\r'}
-			echo "$line"
-			[[ $line =~ ^[0-9]{3}\  ]] && break
-		done
-	done
-	exec 3<&-
-}
-check() {
-	local name=$1 why=$2
-	shift 2
-	if "$@"; then t_pass "$T/$name"; else t_fail "$T/$name" "$why"; fi
-}
 
 echo "end to end through Postfix (inbound :$RG_SMTP_PORT, submission :$RG_SUBMISSION_PORT)"
 pf_setup "$DIR/postfix" >"$DIR/setup.log" 2>&1 || { t_fail "$T/setup" "pf_setup: $(tail -3 "$DIR/setup.log")"; exit 0; }

@@ -67,6 +67,53 @@ else
 	t_fail milter/summary-log-lines "summary lines missing from $dir/daemon.log"
 fi
 
+# the sender gate, on a daemon of its own with the example map
+main_pid=$RG_PID main_port=$RG_MILTER_PORT
+RG_MILTER_PORT=$((RG_MILTER_PORT + 1))
+export RG_SOCKET="inet:$RG_MILTER_PORT@127.0.0.1" RG_MAP=$dir/login.map
+cp "$RG_TOP/conf/sender_login_maps.example" "$RG_MAP"
+rg_conf "$dir/sender.conf" "sender_login_maps=$RG_MAP" "local_domains=example.com" \
+	"trusted_networks=10.0.0.0/8"
+if rg_start "$dir/sender.conf" "$dir/sender.log" "${wrapper[@]}"; then
+	run_scripts "$dir/sender.log" sender
+	missing=""
+	while IFS='|' read -r id reply; do
+		grep -qF "$id: verdict=reject reply=\"$reply\"" "$dir/sender.log" ||
+			missing="$missing [$id: $reply]"
+	done <<'EOT'
+E2|553 5.7.1 <bob@example.com>: Sender address rejected: not owned by user alice
+E3|553 5.7.1 <alice@example.com>: Sender address rejected: not logged in
+E4|553 5.7.1 <>: Sender address rejected: not owned by user alice
+H2|550 5.7.1 <bob@example.com>: From address not owned by user alice
+H3|550 5.7.1 Message must have exactly one From header
+H4|550 5.7.1 Message must have one From header
+H5|550 5.7.1 <bob@example.com>: Sender header address not owned by user alice
+H6|550 5.7.1 Malformed From header
+H8|550 5.7.1 <bob@example.com>: From address not owned by user alice
+EOT
+	if [ -z "$missing" ]; then t_pass milter/sender-replies; else
+		t_fail milter/sender-replies "not in $dir/sender.log:$missing"; fi
+	if grep -q 'H7: verdict=accept .*FROM_DISPLAY_SPOOF' "$dir/sender.log"; then
+		t_pass milter/sender-display-spoof-symbol
+	else
+		t_fail milter/sender-display-spoof-symbol "no FROM_DISPLAY_SPOOF for H7"
+	fi
+	# a broken map at SIGHUP: the whole reload is refused, the old map stays
+	echo "broken-line-without-owners" >>"$RG_MAP"
+	kill -HUP "$RG_PID"
+	sleep 1
+	if grep -q "$RG_MAP:[0-9]*: \"broken-line-without-owners\" has no owners" "$dir/sender.log"; then
+		t_pass milter/sender-broken-map-logged
+	else
+		t_fail milter/sender-broken-map-logged "no MAP:LINE line in $dir/sender.log"
+	fi
+	stop_and_check sender-daemon
+else
+	t_fail milter/sender-start "$(tail -3 "$dir/sender.log")"
+fi
+RG_PID=$main_pid RG_MILTER_PORT=$main_port
+export RG_SOCKET="inet:$RG_MILTER_PORT@127.0.0.1"
+
 run_scripts "$dir/daemon.log" sigterm
 stop_and_check daemon
 if grep -q 'stopped' "$dir/daemon.log"; then t_pass milter/sigterm-logged; else
