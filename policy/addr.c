@@ -1044,12 +1044,14 @@ look_domain(int c)
 /*
  * addr_lookalike - the first "x@y" in a display name, as written.  It
  * needs no dot in the domain: anything address-shaped misleads a reader.
+ * A local part never reaches back past the previous at sign, so a name
+ * full of at signs costs one pass, not one pass per at sign.
  */
 char *
 addr_lookalike(const char *display)
 {
 	const unsigned char *s = (const unsigned char *)display;
-	size_t n, i, at, lo, hi;
+	size_t n, i, at, lo, hi, floor = 0;
 	const unsigned char *rb;
 
 	if (display == NULL)
@@ -1058,8 +1060,14 @@ addr_lookalike(const char *display)
 	for (i = 0; i < n; i++) {
 		if ((at = at_len(s + i, n - i)) == 0)
 			continue;
-		for (lo = i; lo > 0 && look_local(s[lo - 1]); lo--)
+		for (lo = i; lo > floor && look_local(s[lo - 1]); lo--)
 			;
+		floor = i + at;
+		/* sentence punctuation and quotes are not part of it */
+		while (lo < i && (s[lo] == '.' || s[lo] == '\''))
+			lo++;
+		if (lo == i)
+			continue;
 		hi = i + at;
 		if (hi < n && s[hi] == '[' &&
 		    (rb = memchr(s + hi, ']', n - hi)) != NULL)
@@ -1067,12 +1075,9 @@ addr_lookalike(const char *display)
 		else
 			while (hi < n && look_domain(s[hi]))
 				hi++;
-		/* sentence punctuation and quotes are not part of it */
-		while (lo < i && (s[lo] == '.' || s[lo] == '\''))
-			lo++;
 		while (hi > i + at && (s[hi - 1] == '.' || s[hi - 1] == '-'))
 			hi--;
-		if (lo < i && hi > i + at)
+		if (hi > i + at)
 			return xstrndup(display + lo, hi - lo);
 	}
 	return NULL;

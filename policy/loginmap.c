@@ -170,18 +170,47 @@ lm_add_regex(struct loginmap *map, char *key, const char *owners, int line,
 	return 0;
 }
 
+/* lm_key_end - where the key ends: a /regexp/ may hold white space */
+static char *
+lm_key_end(char *key)
+{
+	char *p = key;
+
+	if (*p == '/') {
+		for (p++; *p && *p != '/'; p++)
+			if (*p == '\\' && p[1])
+				p++;
+		if (*p != '/')		/* unterminated: lm_add_regex says so */
+			return key + strcspn(key, " \t");
+		p++;
+	}
+	return p + strcspn(p, " \t");
+}
+
+/* lm_strip_comment - " # ..." after the owners is a comment */
+static void
+lm_strip_comment(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (*p == '#' && p > s && (p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			return;
+		}
+}
+
 /* lm_add - one logical line: "key owners" */
 static int
 lm_add(struct loginmap *map, char *line, int lineno, char *why, size_t len)
 {
 	char *key = line, *owners;
 
-	owners = key + strcspn(key, " \t");
+	owners = lm_key_end(key);
 	if (*owners == '\0') {
 		snprintf(why, len, "\"%.64s\" has no owners", key);
 		return -1;
 	}
 	*owners++ = '\0';
+	lm_strip_comment(owners);
 	owners = util_trim(owners);
 	if (*owners == '\0') {
 		snprintf(why, len, "\"%.64s\" has no owners", key);

@@ -17,7 +17,8 @@
  *	*@example.com		helpdesk
  *
  * Lines that start with white space continue the previous value; "#"
- * lines are comments.  Regular expressions are case-insensitive unless
+ * lines are comments, and so is " # ..." after the owners (Postfix has
+ * no such comments; a login never holds " #").  Regular expressions are case-insensitive unless
  * flagged "i" (the flag toggles, as in Postfix), match the whole address,
  * and may use $1..$9 / ${1}..${9} in the owners.  A repeated key keeps
  * the first entry, with a warning.

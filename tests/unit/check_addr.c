@@ -478,6 +478,8 @@ static const struct { const char *in, *want; } looks[] = {
 	{ "a @ b", NULL },
 	{ "@@@", NULL },
 	{ "x@.", NULL },
+	{ "a@b@c", "a@b" },
+	{ "\xef\xbc\xa0+\xef\xbc\xa0+", NULL },	/* no reaching back */
 };
 
 START_TEST(test_lookalike)

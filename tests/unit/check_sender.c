@@ -23,6 +23,7 @@ static const char map_text[] =
 	"/^(.+)@regex\\.test$/  ${1}, regexadmin\n"
 	"/^CASE@sensitive\\.test$/i  caseowner\n"
 	"/^x\\/y@slash\\.test$/  slashowner\n"
+	"/^with space@sp\\.test$/  spaceowner # a comment\n"
 	"alice@example.com     duplicate-ignored\n";
 
 static struct conf *
@@ -56,6 +57,7 @@ static const struct {
 	{ "CASE", "sensitive.test", "caseowner" },
 	{ "case", "sensitive.test", NULL },		/* i toggles off */
 	{ "x/y", "slash.test", "slashowner" },
+	{ "with space", "sp.test", "spaceowner" },
 	{ "alice", "evil.test", NULL },
 	{ "", "example.org", "orgadmin" },
 	{ "alice", "", NULL },
