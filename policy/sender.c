@@ -325,6 +325,13 @@ sender_header(struct msg *m, const struct loginmap *map, const char *value,
 	char err[128] = "", b[600];
 
 	st = addr_parse_list(value, strlen(value), &list, err, sizeof(err));
+	/* RFC 5322: From and Sender hold mailboxes, never a group */
+	if (st == ADDR_OK && list.groups > 0) {
+		st = ADDR_SYNTAX;
+		snprintf(err, sizeof(err), "group syntax in %s",
+			 is_from ? "From" : "Sender");
+		addr_list_free(&list);
+	}
 	if (st != ADDR_OK || (!is_from && list.count != 1)) {
 		/* inbound: a note for the log; DMARC judges the From there */
 		symbols_add(&m->symbols, *login == '\0' ? "FROM_INVALID_INBOUND" :

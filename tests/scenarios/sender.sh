@@ -134,8 +134,8 @@ scenario hdr-sender-two "$base" "$A" < <(printf 'From: alice@example.com\nSender
 want="verdict: accept"
 scenario hdr-display-name "$base" "$A" < <(msg '"Alice Liddell (Sales)" <alice@example.com>')
 
-want="verdict: accept"
-scenario hdr-group-own "$base" "$A" < <(msg 'Us: alice@example.com, sales@example.com;')
+want="reply: 550 5.7.1 Malformed From header"
+scenario hdr-group "$base" "$A" < <(msg 'Us: alice@example.com, sales@example.com;')
 
 want="reply: 550 5.7.1 <bob@example.com>: From address not owned by user alice"
 scenario hdr-comment-trick "$base" "$A" < <(msg 'bob@example.com (alice@example.com)')

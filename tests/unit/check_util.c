@@ -1,6 +1,7 @@
 /* check_util - util.c: sizes, booleans, sanitizing, sbuf */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "tests.h"

@@ -1,0 +1,87 @@
+/*
+ * resolver - the one DNS resolver of relayguard, on libunbound.
+ *
+ * One resolver (one libunbound context, one cache) serves every check and
+ * every thread.  Queries are synchronous for the caller, with a deadline:
+ * a dedicated thread runs libunbound's event processing, callers wait on
+ * their own condition variable and give up at their deadline (the query
+ * is then cancelled).  Forwarders come from the "resolver" key
+ * ("addr[@port] ..."; empty: /etc/resolv.conf); DNSSEC validation is on
+ * when a trust anchor file is given.
+ *
+ * Answers are typed: DNS_OK with records, DNS_NXDOMAIN, DNS_NODATA (the
+ * name exists, no record of that type), DNS_TEMPFAIL (SERVFAIL, REFUSED,
+ * a network error, a bogus DNSSEC answer), DNS_TIMEOUT, DNS_BADNAME (not
+ * a valid query name: too long, empty label; no query is made).  The raw
+ * wire-format answer is kept for libraries that want it (libopendkim).
+ *
+ * Every answer holds at most DNS_RR_MAX records; TXT strings of one record
+ * are joined, as RFC 7208 section 3.3 says.
+ */
+#ifndef RG_RESOLVER_H
+#define RG_RESOLVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netaddr.h"
+
+#define DNS_RR_MAX	256
+
+/* the record types the checks ask for (values as on the wire) */
+enum dns_type {
+	DNS_T_A = 1, DNS_T_NS = 2, DNS_T_CNAME = 5, DNS_T_PTR = 12,
+	DNS_T_MX = 15, DNS_T_TXT = 16, DNS_T_AAAA = 28, DNS_T_SPF = 99,
+};
+
+enum dns_status {
+	DNS_OK, DNS_NXDOMAIN, DNS_NODATA, DNS_TEMPFAIL, DNS_TIMEOUT,
+	DNS_BADNAME,
+};
+
+struct dns_rr {
+	int		type;
+	struct netaddr	addr;		/* A, AAAA */
+	char		*name;		/* PTR, MX exchange, CNAME, NS:
+					   presentation form, no final dot */
+	int		pref;		/* MX */
+	char		*txt;		/* TXT, SPF: strings joined */
+	size_t		txtlen;		/* may hold NUL bytes */
+};
+
+struct dns_answer {
+	enum dns_status	status;
+	int		rcode;		/* DNS RCODE when there was one */
+	struct dns_rr	*rr;
+	size_t		count;
+	unsigned char	*packet;	/* raw answer (may be NULL) */
+	size_t		packet_len;
+	int		secure;		/* DNSSEC validated */
+	int		bogus;		/* DNSSEC failed (status TEMPFAIL) */
+	char		*why;		/* for logs: what went wrong, or NULL */
+};
+
+struct resolver;
+
+/*
+ * resolver_new - servers as in the "resolver" key (NULL or "": the
+ * system's), trust_anchor a file for DNSSEC (NULL or "": no validation).
+ * NULL with why in err.
+ */
+struct resolver *resolver_new(const char *servers, const char *trust_anchor,
+			      char *err, size_t errlen);
+void resolver_free(struct resolver *);
+
+/*
+ * resolver_query - ask name/type, waiting at most timeout_ms.  Always
+ * fills out (free it with dns_answer_free).  Returns out->status.
+ */
+enum dns_status resolver_query(struct resolver *, const char *name,
+			       int type, int timeout_ms,
+			       struct dns_answer *out);
+void dns_answer_free(struct dns_answer *);
+const char *dns_status_name(enum dns_status);
+/* dns_name_ok - can this be sent as a query name (lengths, labels) */
+int dns_name_ok(const char *name);
+
+#endif
