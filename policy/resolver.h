@@ -70,7 +70,9 @@ struct resolver;
  */
 struct resolver *resolver_new(const char *servers, const char *trust_anchor,
 			      char *err, size_t errlen);
-void resolver_free(struct resolver *);
+/* resolver_ref, resolver_unref - shared by configurations across SIGHUP */
+struct resolver *resolver_ref(struct resolver *);
+void resolver_unref(struct resolver *);
 
 /*
  * resolver_query - ask name/type, waiting at most timeout_ms.  Always

@@ -1,0 +1,475 @@
+/*
+ * resolver - the shared DNS resolver on libunbound (see resolver.h).
+ *
+ * libunbound runs its own worker thread (ub_ctx_async(ctx, 1)); answers
+ * come back through ub_fd(), and ub_process() calls the callbacks.  One
+ * thread of ours does nothing but poll that descriptor and call
+ * ub_process(), so callbacks always run there.  A caller registers its
+ * query, then sleeps on its own condition variable until the answer or
+ * its deadline.  A query struct is shared by the caller and the callback
+ * and freed by whichever lets go last; a caller that gives up cancels the
+ * query, and if the cancel loses the race the callback still frees it.
+ *
+ * Diagnostics: nothing here logs; every failure is a typed status with a
+ * "why" for the caller's log line.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <unbound.h>
+
+#include "resolver.h"
+#include "util.h"
+
+struct resolver {
+	int		refcount;
+	struct ub_ctx	*ctx;
+	pthread_t	thread;
+	int		stop[2];	/* self-pipe to end the event thread */
+	pthread_mutex_t	lock;		/* guards every struct rq */
+};
+
+struct rq {
+	pthread_cond_t	cond;
+	int		refs;		/* caller + callback */
+	int		done;
+	int		err;
+	struct ub_result *result;
+};
+
+/*
+ * Zones unbound answers locally by default (RFC 6761, RFC 6303, AS112,
+ * RFC 5737 documentation networks).  Mail checks ask the configured
+ * servers about them like any other name: test zones live there.
+ */
+static const char *const resolver_nodefault[] = {
+	"test.", "invalid.", "onion.", "home.arpa.", "resolver.arpa.",
+	"10.in-addr.arpa.", "16.172.in-addr.arpa.", "17.172.in-addr.arpa.",
+	"18.172.in-addr.arpa.", "19.172.in-addr.arpa.", "20.172.in-addr.arpa.",
+	"21.172.in-addr.arpa.", "22.172.in-addr.arpa.", "23.172.in-addr.arpa.",
+	"24.172.in-addr.arpa.", "25.172.in-addr.arpa.", "26.172.in-addr.arpa.",
+	"27.172.in-addr.arpa.", "28.172.in-addr.arpa.", "29.172.in-addr.arpa.",
+	"30.172.in-addr.arpa.", "31.172.in-addr.arpa.", "168.192.in-addr.arpa.",
+	"0.in-addr.arpa.", "254.169.in-addr.arpa.", "2.0.192.in-addr.arpa.",
+	"100.51.198.in-addr.arpa.", "113.0.203.in-addr.arpa.",
+	"255.255.255.255.in-addr.arpa.", "0.ip6.arpa.", "d.f.ip6.arpa.",
+	"8.e.f.ip6.arpa.", "9.e.f.ip6.arpa.", "a.e.f.ip6.arpa.",
+	"b.e.f.ip6.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.",
+};
+
+/* resolver_loop - the event thread: poll ub_fd, process, until stopped */
+static void *
+resolver_loop(void *arg)
+{
+	struct resolver *r = arg;
+	struct pollfd fds[2];
+
+	fds[0].fd = ub_fd(r->ctx);
+	fds[0].events = POLLIN;
+	fds[1].fd = r->stop[0];
+	fds[1].events = POLLIN;
+	for (;;) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (fds[1].revents)
+			break;
+		if (fds[0].revents)
+			ub_process(r->ctx);
+	}
+	return NULL;
+}
+
+/* resolver_add_servers - "addr[@port] ..." as forwarders for "." */
+static int
+resolver_add_servers(struct resolver *r, const char *servers, char *err,
+		     size_t errlen)
+{
+	char *copy = xstrdup(servers), *save = NULL, *item;
+	int rc = 0;
+
+	for (item = strtok_r(copy, ", \t", &save); item && rc == 0;
+	     item = strtok_r(NULL, ", \t", &save)) {
+		int e = ub_ctx_set_fwd(r->ctx, item);
+
+		if (e != 0) {
+			snprintf(err, errlen, "resolver %s: %s", item,
+				 ub_strerror(e));
+			rc = -1;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+struct resolver *
+resolver_new(const char *servers, const char *trust_anchor, char *err,
+	     size_t errlen)
+{
+	struct resolver *r = xcalloc(1, sizeof(*r));
+	int e;
+
+	r->refcount = 1;
+	if ((r->ctx = ub_ctx_create()) == NULL) {
+		snprintf(err, errlen, "cannot create a libunbound context");
+		free(r);
+		return NULL;
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	r->stop[0] = r->stop[1] = -1;
+	ub_ctx_set_option(r->ctx, "do-not-query-localhost:", "no");
+	if (servers && *servers) {
+		if (resolver_add_servers(r, servers, err, errlen) != 0)
+			goto fail;
+	} else if ((e = ub_ctx_resolvconf(r->ctx, NULL)) != 0) {
+		snprintf(err, errlen, "/etc/resolv.conf: %s", ub_strerror(e));
+		goto fail;
+	}
+	if (trust_anchor && *trust_anchor &&
+	    (e = ub_ctx_add_ta_file(r->ctx, trust_anchor)) != 0) {
+		snprintf(err, errlen, "trust anchor %s: %s", trust_anchor,
+			 ub_strerror(e));
+		goto fail;
+	}
+	if ((e = ub_ctx_async(r->ctx, 1)) != 0) {
+		snprintf(err, errlen, "libunbound threads: %s", ub_strerror(e));
+		goto fail;
+	}
+	/* after every setting: adding a zone finalizes the context */
+	for (size_t i = 0; i < sizeof(resolver_nodefault) /
+	     sizeof(resolver_nodefault[0]); i++)
+		ub_ctx_zone_add(r->ctx, resolver_nodefault[i], "transparent");
+	if (pipe(r->stop) != 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	if ((e = pthread_create(&r->thread, NULL, resolver_loop, r)) != 0) {
+		snprintf(err, errlen, "cannot start the resolver thread: %s",
+			 strerror(e));
+		goto fail;
+	}
+	return r;
+fail:
+	if (r->stop[0] >= 0) {
+		close(r->stop[0]);
+		close(r->stop[1]);
+	}
+	ub_ctx_delete(r->ctx);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+	return NULL;
+}
+
+struct resolver *
+resolver_ref(struct resolver *r)
+{
+	__atomic_add_fetch(&r->refcount, 1, __ATOMIC_SEQ_CST);
+	return r;
+}
+
+void
+resolver_unref(struct resolver *r)
+{
+	if (r == NULL ||
+	    __atomic_sub_fetch(&r->refcount, 1, __ATOMIC_SEQ_CST) > 0)
+		return;
+	if (write(r->stop[1], "x", 1) != 1)
+		PANIC("cannot stop the resolver thread");
+	pthread_join(r->thread, NULL);
+	close(r->stop[0]);
+	close(r->stop[1]);
+	ub_ctx_delete(r->ctx);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+/* rq_release - drop one reference (with r->lock held); free at zero */
+static void
+rq_release(struct rq *q)
+{
+	if (--q->refs > 0)
+		return;
+	if (q->result)
+		ub_resolve_free(q->result);
+	pthread_cond_destroy(&q->cond);
+	free(q);
+}
+
+/* resolver_cb - libunbound's callback, in the event thread */
+static void
+resolver_cb(void *arg, int err, struct ub_result *result)
+{
+	struct rq *q = arg;
+	struct resolver *r = *(struct resolver **)(q + 1);
+
+	pthread_mutex_lock(&r->lock);
+	q->err = err;
+	q->result = result;
+	q->done = 1;
+	pthread_cond_signal(&q->cond);
+	rq_release(q);
+	pthread_mutex_unlock(&r->lock);
+}
+
+int
+dns_name_ok(const char *name)
+{
+	size_t len = strlen(name), label = 0;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+		} else if (++label > 63) {
+			return 0;
+		}
+	}
+	return label > 0;
+}
+
+/* dns_wire_name - a wire-format name to presentation form, bounded */
+static char *
+dns_wire_name(const unsigned char *p, size_t len)
+{
+	struct sbuf out;
+	size_t i = 0;
+
+	sbuf_init(&out);
+	while (i < len && p[i] != 0) {
+		size_t n = p[i++];
+
+		if (n > 63 || i + n > len)
+			break;			/* malformed: stop here */
+		if (out.len)
+			sbuf_append(&out, ".", 1);
+		for (size_t j = 0; j < n; j++, i++) {
+			unsigned char c = p[i];
+
+			if (c == '.' || c == '\\') {
+				sbuf_append(&out, "\\", 1);
+				sbuf_append(&out, &c, 1);
+			} else if (c <= 0x20 || c >= 0x7f) {
+				sbuf_printf(&out, "\\%03u", c);
+			} else {
+				sbuf_append(&out, &c, 1);
+			}
+		}
+	}
+	return sbuf_steal(&out);
+}
+
+/* dns_rr_fill - one rdata item of the asked type; 0 if usable */
+static int
+dns_rr_fill(struct dns_rr *rr, int type, const unsigned char *d, size_t len)
+{
+	memset(rr, 0, sizeof(*rr));
+	rr->type = type;
+	switch (type) {
+	case DNS_T_A:
+		if (len != 4)
+			return -1;
+		rr->addr.family = AF_INET;
+		memcpy(rr->addr.addr, d, 4);
+		return 0;
+	case DNS_T_AAAA:
+		if (len != 16)
+			return -1;
+		rr->addr.family = AF_INET6;
+		memcpy(rr->addr.addr, d, 16);
+		return 0;
+	case DNS_T_MX:
+		if (len < 3)
+			return -1;
+		rr->pref = (d[0] << 8) | d[1];
+		rr->name = dns_wire_name(d + 2, len - 2);
+		return 0;
+	case DNS_T_PTR: case DNS_T_CNAME: case DNS_T_NS:
+		rr->name = dns_wire_name(d, len);
+		return 0;
+	case DNS_T_TXT: case DNS_T_SPF: {
+		struct sbuf t;
+		size_t i = 0;
+
+		sbuf_init(&t);
+		while (i < len) {
+			size_t n = d[i++];
+
+			if (i + n > len) {
+				sbuf_free(&t);
+				return -1;
+			}
+			sbuf_append(&t, d + i, n);
+			i += n;
+		}
+		rr->txtlen = t.len;
+		rr->txt = t.data ? sbuf_steal(&t) : xstrdup("");
+		return 0;
+	}
+	default:
+		return 0;	/* kept, untyped: the packet has the data */
+	}
+}
+
+/* dns_answer_from - a libunbound result to a typed answer */
+static void
+dns_answer_from(struct dns_answer *out, int type, int err,
+		const struct ub_result *res)
+{
+	if (err != 0 || res == NULL) {
+		out->status = DNS_TEMPFAIL;
+		out->why = xstrdup(ub_strerror(err));
+		return;
+	}
+	out->rcode = res->rcode;
+	out->secure = res->secure;
+	out->bogus = res->bogus;
+	if (res->answer_packet && res->answer_len > 0) {
+		out->packet = xmalloc((size_t)res->answer_len);
+		memcpy(out->packet, res->answer_packet,
+		       (size_t)res->answer_len);
+		out->packet_len = (size_t)res->answer_len;
+	}
+	if (res->bogus) {
+		out->status = DNS_TEMPFAIL;
+		out->why = xstrdup(res->why_bogus ? res->why_bogus :
+				   "DNSSEC validation failed");
+		return;
+	}
+	if (res->rcode == 3 || res->nxdomain) {
+		out->status = DNS_NXDOMAIN;
+		return;
+	}
+	if (res->rcode != 0) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "DNS rcode %d", res->rcode);
+		out->status = DNS_TEMPFAIL;
+		out->why = xstrdup(why);
+		return;
+	}
+	if (!res->havedata || res->data == NULL || res->data[0] == NULL) {
+		out->status = DNS_NODATA;
+		return;
+	}
+	out->status = DNS_OK;
+	for (size_t i = 0; res->data[i] != NULL && out->count < DNS_RR_MAX;
+	     i++) {
+		struct dns_rr rr;
+
+		if (dns_rr_fill(&rr, type, (const unsigned char *)res->data[i],
+				(size_t)res->len[i]) != 0)
+			continue;
+		out->rr = xrealloc(out->rr, (out->count + 1) * sizeof(rr));
+		out->rr[out->count++] = rr;
+	}
+	if (out->count == 0)
+		out->status = DNS_NODATA;	/* only malformed records */
+}
+
+enum dns_status
+resolver_query(struct resolver *r, const char *name, int type, int timeout_ms,
+	       struct dns_answer *out)
+{
+	struct rq *q;
+	struct timespec until;
+	pthread_condattr_t ca;
+	int id = 0, e;
+
+	memset(out, 0, sizeof(*out));
+	if (!dns_name_ok(name)) {
+		out->status = DNS_BADNAME;
+		out->why = xstrdup("not a valid domain name");
+		return out->status;
+	}
+	/* the callback finds the resolver right after the query struct */
+	q = xcalloc(1, sizeof(*q) + sizeof(struct resolver *));
+	*(struct resolver **)(q + 1) = r;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	q->refs = 2;
+	if ((e = ub_resolve_async(r->ctx, name, type, 1, q, resolver_cb,
+				  &id)) != 0) {
+		out->status = DNS_TEMPFAIL;
+		out->why = xstrdup(ub_strerror(e));
+		pthread_mutex_lock(&r->lock);
+		q->refs = 1;
+		rq_release(q);
+		pthread_mutex_unlock(&r->lock);
+		return out->status;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&r->lock);
+	while (!q->done)
+		if (pthread_cond_timedwait(&q->cond, &r->lock, &until) ==
+		    ETIMEDOUT)
+			break;
+	if (q->done) {
+		dns_answer_from(out, type, q->err, q->result);
+		rq_release(q);
+		pthread_mutex_unlock(&r->lock);
+		return out->status;
+	}
+	/* gave up: cancel without our lock (the callback may want it) */
+	pthread_mutex_unlock(&r->lock);
+	e = ub_cancel(r->ctx, id);
+	pthread_mutex_lock(&r->lock);
+	if (e == 0)
+		q->refs--;		/* the callback will never come */
+	rq_release(q);
+	pthread_mutex_unlock(&r->lock);
+	out->status = DNS_TIMEOUT;
+	out->why = xstrdup("timed out");
+	return out->status;
+}
+
+void
+dns_answer_free(struct dns_answer *a)
+{
+	for (size_t i = 0; i < a->count; i++) {
+		free(a->rr[i].name);
+		free(a->rr[i].txt);
+	}
+	free(a->rr);
+	free(a->packet);
+	free(a->why);
+	memset(a, 0, sizeof(*a));
+}
+
+const char *
+dns_status_name(enum dns_status s)
+{
+	switch (s) {
+	case DNS_OK: return "ok";
+	case DNS_NXDOMAIN: return "nxdomain";
+	case DNS_NODATA: return "nodata";
+	case DNS_TEMPFAIL: return "tempfail";
+	case DNS_TIMEOUT: return "timeout";
+	case DNS_BADNAME: return "badname";
+	}
+	return "?";
+}
