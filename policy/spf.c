@@ -1,0 +1,2 @@
+/* spf - placeholder until the evaluator lands */
+#include "config.h"
