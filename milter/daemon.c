@@ -69,6 +69,7 @@ daemon_reload(void)
 		log_warn("%s: socket, user and pid_file take effect at the "
 			 "next restart", fresh->path);
 	log_set_level(fresh->log_level);
+	conf_adopt_resolver(fresh, old);	/* same servers: keep the cache */
 	pthread_mutex_lock(&daemon_lock);
 	conf_unref(daemon_current);	/* connections may still hold it */
 	daemon_current = fresh;

@@ -4,6 +4,7 @@
  *   relayguard [-c FILE] [-f] [-n]     the daemon (-f: foreground,
  *                                      -n: check the configuration)
  *   relayguard check -c FILE ...       the policy on one message
+ *   relayguard spf -c FILE --ip IP ... SPF for one client and sender
  *
  * Diagnostics: configuration errors go to stderr as FILE:LINE: why, with
  * exit status 1 (2 for usage errors).
@@ -19,6 +20,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "spfcmd.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/relayguard.conf"
 
@@ -27,6 +29,8 @@ usage(FILE *fp)
 {
 	fputs("usage: relayguard [-c FILE] [-f] [-n] [-V]\n"
 	      "       relayguard check -c FILE [options] [MESSAGE|-]\n"
+	      "       relayguard spf -c FILE --ip IP [--helo NAME] "
+	      "[--mail-from ADDR]\n"
 	      "  -c FILE  configuration (default " DEFAULT_CONF ")\n"
 	      "  -f       stay in the foreground\n"
 	      "  -n       check the configuration and exit\n"
@@ -43,6 +47,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return check_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "spf") == 0)
+		return spfcmd_main(argc - 1, argv + 1);
 	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;

@@ -77,11 +77,15 @@ mta_eom(SMFICTX *ctx, const struct verdict *v)
 					   v->remove[i].index, NULL) != MI_SUCCESS)
 				log_warn("cannot remove header %s",
 					 v->remove[i].name);
-		for (size_t i = 0; i < v->nadd; i++)
-			if (smfi_addheader(ctx, v->add[i].name,
-					   v->add[i].value) != MI_SUCCESS)
-				log_warn("cannot add header %s",
-					 v->add[i].name);
+		for (size_t i = 0; i < v->nadd; i++) {
+			const struct verdict_header *h = &v->add[i];
+			int rc = h->top ?
+			    smfi_insheader(ctx, 0, h->name, h->value) :
+			    smfi_addheader(ctx, h->name, h->value);
+
+			if (rc != MI_SUCCESS)
+				log_warn("cannot add header %s", h->name);
+		}
 	}
 	if (v->action == ACTION_QUARANTINE) {
 		char reason[512];

@@ -17,8 +17,10 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "lines.h"
 #include "log.h"
 #include "loginmap.h"
+#include "resolver.h"
 #include "util.h"
 #include "verdict.h"
 
@@ -36,6 +38,8 @@ enum conf_type {
 	CT_ACTION,	/* verdict action word */
 	CT_BOOL,	/* yes/no */
 	CT_DOMAINS,	/* list of words, lowercased */
+	CT_DURATION,	/* "500ms", "5s", "2m"; a bare number is seconds */
+	CT_ENUM,	/* one of words[], stored as its index */
 };
 
 struct conf_key {
@@ -43,8 +47,11 @@ struct conf_key {
 	enum conf_type	type;
 	size_t		offset;
 	const char	*def;
-	long		min, max;	/* CT_INT */
+	long		min, max;	/* CT_INT, CT_DURATION (ms) */
+	const char *const *words;	/* CT_ENUM */
 };
+
+static const char *const spf_engines[] = { "builtin", "libspf2", NULL };
 
 #define OFF(field) offsetof(struct conf, field)
 
@@ -87,6 +94,19 @@ static const struct conf_key conf_table[] = {
 	{ "sender_inbound_header_action", CT_ACTION,
 	  OFF(sender_inbound_header_action), "accept", 0, 0 },
 	{ "resolver", CT_RESOLVERS, OFF(resolver), "", 0, 0 },
+	{ "dnssec_trust_anchor", CT_STRING, OFF(dnssec_trust_anchor), "", 0, 0 },
+	{ "dns_timeout", CT_DURATION, OFF(dns_timeout), "5s", 10, 60000 },
+	{ "spf", CT_BOOL, OFF(spf), "yes", 0, 0 },
+	{ "spf_engine", CT_ENUM, OFF(spf_engine), "builtin", 0, 0, spf_engines },
+	{ "spf_helo", CT_BOOL, OFF(spf_helo), "yes", 0, 0 },
+	{ "spf_timeout", CT_DURATION, OFF(spf_timeout), "20s", 10, 300000 },
+	{ "spf_fail_action", CT_ACTION, OFF(spf_fail_action), "tag", 0, 0 },
+	{ "spf_softfail_action", CT_ACTION, OFF(spf_softfail_action), "tag",
+	  0, 0 },
+	{ "spf_temperror_action", CT_ACTION, OFF(spf_temperror_action), "tag",
+	  0, 0 },
+	{ "spf_permerror_action", CT_ACTION, OFF(spf_permerror_action), "tag",
+	  0, 0 },
 	{ "clamav_database", CT_STRING, OFF(clamav_database), "", 0, 0 },
 };
 
@@ -176,6 +196,28 @@ conf_check_resolvers(const char *v, char *why, size_t len)
 	}
 	free(copy);
 	return rc;
+}
+
+/* conf_parse_duration - "500ms", "5s", "2m", "7" (seconds) to ms; -1 */
+static long long
+conf_parse_duration(const char *v)
+{
+	char *end;
+	long long n;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || n > 86400LL * 1000)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		return n;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		return n * 1000;
+	if (strcmp(end, "m") == 0)
+		return n * 60000;
+	return -1;
 }
 
 /* conf_set - parse one value into its field; -1 with why on error */
@@ -280,11 +322,31 @@ conf_set(struct conf *c, const struct conf_key *k, const char *v,
 		strlist_parse(l, v, 1);
 		return 0;
 	}
+	case CT_DURATION: {
+		long long ms = conf_parse_duration(v);
+
+		if (ms < k->min || ms > k->max) {
+			snprintf(why, len, "bad duration \"%s\" for %s: want "
+				 "%ldms to %lds, as 500ms, 5s or 2m", v,
+				 k->name, k->min, k->max / 1000);
+			return -1;
+		}
+		*conf_intp(c, k) = (int)ms;
+		return 0;
+	}
+	case CT_ENUM:
+		for (i = 0; k->words[i]; i++)
+			if (strcasecmp(v, k->words[i]) == 0) {
+				*conf_intp(c, k) = i;
+				return 0;
+			}
+		snprintf(why, len, "bad value \"%s\" for %s", v, k->name);
+		return -1;
 	case CT_ACTION:
 		if ((i = verdict_action_parse(v)) < 0) {
 			snprintf(why, len, "bad action \"%s\" for %s: want "
-				 "accept, reject, tempfail, quarantine or "
-				 "discard", v, k->name);
+				 "accept (or tag), reject, tempfail, "
+				 "quarantine or discard", v, k->name);
 			return -1;
 		}
 		*conf_intp(c, k) = i;
@@ -310,6 +372,7 @@ conf_defaults(void)
 	char why[256];
 
 	c->refcount = 1;
+	pthread_mutex_init(&c->resolver_lock, NULL);
 	for (size_t i = 0; i < CONF_NKEYS; i++)
 		if (conf_set(c, &conf_table[i], conf_table[i].def, why,
 			     sizeof(why)) != 0)
@@ -365,18 +428,6 @@ conf_line(struct conf *c, char *line, int lineno, int *seen, char *why,
 	return conf_set(c, k, val, why, len);
 }
 
-/* conf_strip_comment - cut " # ..." and "\t# ..." after a value */
-static void
-conf_strip_comment(char *s)
-{
-	for (char *p = s; *p; p++) {
-		if (*p == '#' && (p == s || p[-1] == ' ' || p[-1] == '\t')) {
-			*p = '\0';
-			return;
-		}
-	}
-}
-
 /* conf_key_line - the line a key was set on (0: its default) */
 static int
 conf_key_line(const int *seen, const char *name)
@@ -430,80 +481,25 @@ conf_finish(struct conf *c, const int *seen, char *err, size_t errlen)
 struct conf *
 conf_load(const char *path, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "r");
+	struct lines in;
 	struct conf *c;
 	int seen[CONF_NKEYS] = { 0 };
-	char *raw = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	struct sbuf logical;
-	int lineno = 0, start = 0, rc = 0;
-	char why[512];
+	int start, rc;
+	char *line, why[512];
 
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s:0: cannot open: %s", path,
-			 strerror(errno));
+	if (lines_open(&in, path, err, errlen) != 0)
 		return NULL;
-	}
 	c = conf_defaults();
 	free(c->path);
 	c->path = xstrdup(path);
-	sbuf_init(&logical);
-	for (;;) {
-		n = getline(&raw, &cap, fp);
-		if (n >= 0) {
-			lineno++;
-			if (memchr(raw, '\0', (size_t)n) != NULL) {
-				snprintf(err, errlen, "%s:%d: NUL byte in line",
-					 path, lineno);
-				rc = -1;
-				break;
-			}
-			raw[strcspn(raw, "\r\n")] = '\0';
-			char *t = raw;
-			while (*t == ' ' || *t == '\t')
-				t++;
-			if (*t == '#' || *t == '\0')
-				continue;
-			/* indented: continues the previous logical line */
-			if (t != raw && logical.len > 0) {
-				conf_strip_comment(t);
-				sbuf_puts(&logical, " ");
-				sbuf_puts(&logical, t);
-				continue;
-			}
-			if (t != raw) {
-				snprintf(err, errlen, "%s:%d: continuation "
-					 "line without a key", path, lineno);
-				rc = -1;
-				break;
-			}
-		}
-		/* a new key or end of file: finish the pending line */
-		if (logical.len > 0) {
-			if (conf_line(c, logical.data, start, seen, why,
-				      sizeof(why)) != 0) {
-				snprintf(err, errlen, "%s:%d: %s", path, start,
-					 why);
-				rc = -1;
-				break;
-			}
-			sbuf_reset(&logical);
-		}
-		if (n < 0)
+	while ((rc = lines_next(&in, &line, &start, err, errlen)) > 0) {
+		if (conf_line(c, line, start, seen, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, start, why);
+			rc = -1;
 			break;
-		conf_strip_comment(raw);
-		sbuf_puts(&logical, raw);
-		start = lineno;
+		}
 	}
-	if (rc == 0 && ferror(fp)) {
-		snprintf(err, errlen, "%s:%d: read error: %s", path, lineno,
-			 strerror(errno));
-		rc = -1;
-	}
-	free(raw);
-	sbuf_free(&logical);
-	fclose(fp);
+	lines_close(&in);
 	if (rc == 0)
 		rc = conf_finish(c, seen, err, errlen);
 	if (rc != 0) {
@@ -545,8 +541,36 @@ conf_unref(struct conf *c)
 		}
 	}
 	loginmap_src_free(c->login_map);
+	resolver_unref(c->dns);
+	pthread_mutex_destroy(&c->resolver_lock);
 	free(c->path);
 	free(c);
+}
+
+struct resolver *
+conf_resolver(struct conf *c, char *err, size_t errlen)
+{
+	struct resolver *r;
+
+	pthread_mutex_lock(&c->resolver_lock);
+	if (c->dns == NULL)
+		c->dns = resolver_new(c->resolver, c->dnssec_trust_anchor, err,
+				      errlen);
+	r = c->dns;
+	pthread_mutex_unlock(&c->resolver_lock);
+	return r;
+}
+
+void
+conf_adopt_resolver(struct conf *fresh, struct conf *old)
+{
+	if (strcmp(fresh->resolver, old->resolver) != 0 ||
+	    strcmp(fresh->dnssec_trust_anchor, old->dnssec_trust_anchor) != 0)
+		return;
+	pthread_mutex_lock(&old->resolver_lock);
+	if (old->dns != NULL && fresh->dns == NULL)
+		fresh->dns = resolver_ref(old->dns);
+	pthread_mutex_unlock(&old->resolver_lock);
 }
 
 /* conf_dump - the effective configuration, one "key = value" a line */
@@ -596,6 +620,12 @@ conf_dump(const struct conf *cc, FILE *fp)
 			break;
 		case CT_BOOL:
 			fputs(*conf_intp(c, k) ? "yes" : "no", fp);
+			break;
+		case CT_DURATION:
+			fprintf(fp, "%dms", *conf_intp(c, k));
+			break;
+		case CT_ENUM:
+			fputs(k->words[*conf_intp(c, k)], fp);
 			break;
 		case CT_DOMAINS: {
 			const struct strlist *l = (const struct strlist *)

@@ -12,6 +12,7 @@
 #ifndef RG_CONF_H
 #define RG_CONF_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -19,6 +20,7 @@
 #include "util.h"
 
 struct loginmap_src;
+struct resolver;
 
 struct conf {
 	int		refcount;
@@ -59,8 +61,24 @@ struct conf {
 	int		sender_display_spoof_action;
 	int		sender_inbound_header_action;
 
-	/* later checks: parsed and validated now, used by their modules */
+	/* DNS (resolver.c): created on first use, shared across reloads */
 	char		*resolver;
+	char		*dnssec_trust_anchor;
+	int		dns_timeout;		/* ms, per query */
+	pthread_mutex_t	resolver_lock;
+	struct resolver	*dns;
+
+	/* SPF (spfcheck.c) */
+	int		spf;
+	int		spf_engine;		/* enum spf_engine */
+	int		spf_helo;
+	int		spf_timeout;		/* ms, per evaluation */
+	int		spf_fail_action;
+	int		spf_softfail_action;
+	int		spf_temperror_action;
+	int		spf_permerror_action;
+
+	/* later checks: parsed and validated now, used by their modules */
 	char		*clamav_database;
 };
 
@@ -73,6 +91,13 @@ struct conf *conf_load(const char *path, char *err, size_t errlen);
 struct conf *conf_defaults(void);
 struct conf *conf_ref(struct conf *);
 void conf_unref(struct conf *);
+/*
+ * conf_resolver - the shared DNS resolver, created on first use (after
+ * the daemon has forked); NULL with why in err if it cannot be made.
+ */
+struct resolver *conf_resolver(struct conf *, char *err, size_t errlen);
+/* conf_adopt_resolver - keep old's resolver (and cache) if DNS is unchanged */
+void conf_adopt_resolver(struct conf *fresh, struct conf *old);
 /* conf_dump - print every key and its value, as a config file would */
 void conf_dump(const struct conf *, FILE *);
 

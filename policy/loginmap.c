@@ -21,11 +21,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "lines.h"
 #include "log.h"
 #include "loginmap.h"
 #include "util.h"
 
-#define LOGINMAP_LINE_MAX	65536
 
 struct lm_entry {
 	char	*key;
@@ -187,17 +187,6 @@ lm_key_end(char *key)
 	return p + strcspn(p, " \t");
 }
 
-/* lm_strip_comment - " # ..." after the owners is a comment */
-static void
-lm_strip_comment(char *s)
-{
-	for (char *p = s; *p; p++)
-		if (*p == '#' && p > s && (p[-1] == ' ' || p[-1] == '\t')) {
-			*p = '\0';
-			return;
-		}
-}
-
 /* lm_add - one logical line: "key owners" */
 static int
 lm_add(struct loginmap *map, char *line, int lineno, char *why, size_t len)
@@ -210,7 +199,6 @@ lm_add(struct loginmap *map, char *line, int lineno, char *why, size_t len)
 		return -1;
 	}
 	*owners++ = '\0';
-	lm_strip_comment(owners);
 	owners = util_trim(owners);
 	if (*owners == '\0') {
 		snprintf(why, len, "\"%.64s\" has no owners", key);
@@ -272,75 +260,24 @@ lm_sort(struct loginmap *map, const char *path)
 struct loginmap *
 loginmap_load(const char *path, int fold_local, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "r");
+	struct lines in;
 	struct loginmap *map;
-	struct sbuf logical;
-	char *raw = NULL, why[256];
-	size_t cap = 0;
-	ssize_t n;
-	int lineno = 0, start = 0, rc = 0;
+	char *line, why[256];
+	int start, rc;
 
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s:0: cannot open: %s", path,
-			 strerror(errno));
+	if (lines_open(&in, path, err, errlen) != 0)
 		return NULL;
-	}
 	map = xcalloc(1, sizeof(*map));
 	map->refcount = 1;
 	map->fold_local = fold_local;
-	sbuf_init(&logical);
-	for (;;) {
-		n = getline(&raw, &cap, fp);
-		if (n >= 0) {
-			lineno++;
-			if ((size_t)n > LOGINMAP_LINE_MAX ||
-			    memchr(raw, '\0', (size_t)n) != NULL) {
-				snprintf(err, errlen, "%s:%d: %s", path, lineno,
-					 (size_t)n > LOGINMAP_LINE_MAX ?
-					 "line too long" : "NUL byte in line");
-				rc = -1;
-				break;
-			}
-			raw[strcspn(raw, "\r\n")] = '\0';
-			char *t = raw + strspn(raw, " \t");
-			if (*t == '#' || *t == '\0')
-				continue;
-			if (t != raw) {
-				if (logical.len == 0) {
-					snprintf(err, errlen, "%s:%d: "
-						 "continuation line without a "
-						 "key", path, lineno);
-					rc = -1;
-					break;
-				}
-				sbuf_puts(&logical, " ");
-				sbuf_puts(&logical, t);
-				continue;
-			}
-		}
-		if (logical.len > 0) {
-			if (lm_add(map, logical.data, start, why,
-				   sizeof(why)) != 0) {
-				snprintf(err, errlen, "%s:%d: %s", path, start,
-					 why);
-				rc = -1;
-				break;
-			}
-			sbuf_reset(&logical);
-		}
-		if (n < 0)
+	while ((rc = lines_next(&in, &line, &start, err, errlen)) > 0) {
+		if (lm_add(map, line, start, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, start, why);
+			rc = -1;
 			break;
-		sbuf_puts(&logical, raw);
-		start = lineno;
+		}
 	}
-	if (rc == 0 && ferror(fp)) {
-		snprintf(err, errlen, "%s:%d: read error: %s", path, lineno,
-			 strerror(errno));
-		rc = -1;
-	}
-	free(raw);
-	sbuf_free(&logical);
-	fclose(fp);
+	lines_close(&in);
 	if (rc != 0) {
 		loginmap_unref(map);
 		return NULL;

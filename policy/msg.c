@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,6 +26,7 @@ msg_new(struct conf *conf)
 	m->client_name = xstrdup("");
 	m->helo = xstrdup("");
 	symbols_init(&m->symbols);
+	sbuf_init(&m->auth_results);
 	msg_reset(m);
 	return m;
 }
@@ -43,6 +46,14 @@ msg_reset(struct msg *m)
 		free(m->headers[i].name);
 	free(m->headers);
 	symbols_clear(&m->symbols);
+	for (size_t i = 0; i < m->ntraces; i++) {
+		free(m->traces[i].name);
+		free(m->traces[i].value);
+	}
+	free(m->traces);
+	m->traces = NULL;
+	m->ntraces = 0;
+	sbuf_free(&m->auth_results);
 
 	m->queue_id = xstrdup("");
 	m->auth_authen = xstrdup("");
@@ -285,4 +296,27 @@ const char *
 msg_mode_name(enum msg_mode mode)
 {
 	return mode == MSG_OUTBOUND ? "outbound" : "inbound";
+}
+
+void
+msg_add_trace(struct msg *m, const char *name, const char *value)
+{
+	m->traces = xrealloc(m->traces, (m->ntraces + 1) * sizeof(*m->traces));
+	m->traces[m->ntraces].name = xstrdup(name);
+	m->traces[m->ntraces].value = xstrdup(value);
+	m->ntraces++;
+}
+
+void
+msg_add_auth_result(struct msg *m, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (m->auth_results.len)
+		sbuf_puts(&m->auth_results, "; ");
+	sbuf_puts(&m->auth_results, buf);
 }

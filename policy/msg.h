@@ -29,6 +29,12 @@ struct msg_header {
 	int	index;		/* 1-based among fields of the same name */
 };
 
+/* a header a check wants added at the top (Received-SPF) */
+struct msg_trace {
+	char	*name;
+	char	*value;
+};
+
 struct msg {
 	struct conf	*conf;		/* held reference */
 
@@ -56,6 +62,9 @@ struct msg {
 	long long	size;		/* header_bytes + body_bytes */
 	enum msg_mode	mode;
 	struct symbols	symbols;
+	struct msg_trace *traces;	/* trace headers from the checks */
+	size_t		ntraces;
+	struct sbuf	auth_results;	/* "spf=pass smtp.mailfrom=a@b"; ... */
 };
 
 /* msg_new - a connection's object, holding a reference to conf */
@@ -78,6 +87,12 @@ void msg_add_rcpt(struct msg *, const char *addr);
 /* msg_add_header - one header field; 0 if kept, -1 if over a limit */
 int msg_add_header(struct msg *, const char *name, const char *value);
 void msg_add_body(struct msg *, size_t len);
+
+/* msg_add_trace - a header for the top of the message (value copied) */
+void msg_add_trace(struct msg *, const char *name, const char *value);
+/* msg_add_auth_result - one method result for Authentication-Results */
+void msg_add_auth_result(struct msg *, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* msg_addr_strip - "<a@b>" to "a@b" into a new string, bounded */
 char *msg_addr_strip(const char *);

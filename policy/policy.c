@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "sender.h"
 #include "size.h"
+#include "spfcheck.h"
 #include "util.h"
 
 enum policy_stage {
@@ -29,17 +30,29 @@ static const struct policy_check policy_checks[] = {
 	{ "size", { [STAGE_MAIL] = size_mail, [STAGE_HEADER] = size_data,
 		    [STAGE_BODY] = size_data } },
 	{ "sender", { [STAGE_MAIL] = sender_mail, [STAGE_EOH] = sender_eoh } },
+	{ "spf", { [STAGE_MAIL] = spfcheck_mail } },
 };
 
-/* policy_stage - run every check of a stage, then ask for a verdict */
+/*
+ * policy_stage - run the checks of a stage in order; stop at the first
+ * that ends the transaction (no DNS for a sender already refused).
+ */
 static int
 policy_stage(struct msg *m, enum policy_stage stage, struct verdict *v)
 {
+	int eom = stage == STAGE_EOM;
+
 	for (size_t i = 0; i < sizeof(policy_checks) / sizeof(policy_checks[0]);
-	     i++)
-		if (policy_checks[i].run[stage])
-			policy_checks[i].run[stage](m);
-	if (!verdict_decide(m, stage == STAGE_EOM, v))
+	     i++) {
+		if (policy_checks[i].run[stage] == NULL)
+			continue;
+		policy_checks[i].run[stage](m);
+		if (!eom && verdict_decide(m, 0, v)) {
+			policy_log(m, v);
+			return 1;
+		}
+	}
+	if (!verdict_decide(m, eom, v))
 		return 0;
 	policy_log(m, v);
 	return 1;

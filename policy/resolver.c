@@ -383,21 +383,48 @@ dns_answer_from(struct dns_answer *out, int type, int err,
 		out->status = DNS_NODATA;	/* only malformed records */
 }
 
+static enum dns_status resolver_query_raw(struct resolver *, const char *,
+					  int, int, struct dns_answer *);
+
 enum dns_status
 resolver_query(struct resolver *r, const char *name, int type, int timeout_ms,
 	       struct dns_answer *out)
 {
-	struct rq *q;
-	struct timespec until;
-	pthread_condattr_t ca;
-	int id = 0, e;
-
 	memset(out, 0, sizeof(*out));
 	if (!dns_name_ok(name)) {
 		out->status = DNS_BADNAME;
 		out->why = xstrdup("not a valid domain name");
 		return out->status;
 	}
+	/* libunbound reads presentation form: a backslash is an escape */
+	if (strchr(name, '\\') != NULL) {
+		struct sbuf esc;
+		enum dns_status st;
+
+		sbuf_init(&esc);
+		for (const char *p = name; *p; p++) {
+			if (*p == '\\')
+				sbuf_append(&esc, "\\\\", 2);
+			else
+				sbuf_append(&esc, p, 1);
+		}
+		st = resolver_query_raw(r, esc.data, type, timeout_ms, out);
+		sbuf_free(&esc);
+		return st;
+	}
+	return resolver_query_raw(r, name, type, timeout_ms, out);
+}
+
+/* resolver_query_raw - the query itself, name in presentation form */
+static enum dns_status
+resolver_query_raw(struct resolver *r, const char *name, int type,
+		   int timeout_ms, struct dns_answer *out)
+{
+	struct rq *q;
+	struct timespec until;
+	pthread_condattr_t ca;
+	int id = 0, e;
+
 	/* the callback finds the resolver right after the query struct */
 	q = xcalloc(1, sizeof(*q) + sizeof(struct resolver *));
 	*(struct resolver **)(q + 1) = r;

@@ -62,6 +62,15 @@ static const struct verdict_rule verdict_rules[] = {
 	{ "FROM_PROTECTED_INBOUND", ACTION_ACCEPT,
 	  A(sender_inbound_header_action), "550", "5.7.1", "451", "4.7.1",
 	  "%s: From address rejected: not logged in" },
+	/* SPF (RFC 7372 codes): %s are <sender> and the reason */
+	{ "SPF_FAIL", ACTION_ACCEPT, A(spf_fail_action), "550", "5.7.23", "451",
+	  "4.7.24", "%s: SPF check failed: %s" },
+	{ "SPF_SOFTFAIL", ACTION_ACCEPT, A(spf_softfail_action), "550", "5.7.23",
+	  "451", "4.7.24", "%s: SPF check failed (softfail): %s" },
+	{ "SPF_TEMPERROR", ACTION_ACCEPT, A(spf_temperror_action), "550",
+	  "5.7.24", "451", "4.7.24", "%s: SPF temporary error, try again later" },
+	{ "SPF_PERMERROR", ACTION_ACCEPT, A(spf_permerror_action), "550",
+	  "5.7.24", "451", "4.7.24", "%s: SPF permanent error: %s" },
 	{ "INTERNAL_ERROR", ACTION_TEMPFAIL,
 	  offsetof(struct conf, internal_error_action), "554", "5.3.0", "451",
 	  "4.3.0", "Temporary internal error, try again later" },
@@ -78,6 +87,9 @@ static const char *const action_names[] = {
 int
 verdict_action_parse(const char *s)
 {
+	/* "tag" and "none": keep the mail, the symbol and headers say it */
+	if (strcasecmp(s, "tag") == 0 || strcasecmp(s, "none") == 0)
+		return ACTION_ACCEPT;
 	for (size_t i = 0; i < sizeof(action_names) / sizeof(action_names[0]);
 	     i++)
 		if (strcasecmp(s, action_names[i]) == 0)
@@ -117,13 +129,32 @@ verdict_clear(struct verdict *v)
 
 static void
 verdict_header_push(struct verdict_header **list, size_t *n, const char *name,
-		    const char *value, int index)
+		    const char *value, int index, int top)
 {
 	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
 	(*list)[*n].name = xstrdup(name);
 	(*list)[*n].value = value ? xstrdup(value) : NULL;
 	(*list)[*n].index = index;
+	(*list)[*n].top = top;
 	(*n)++;
+}
+
+/*
+ * verdict_ar_ours - does an Authentication-Results value claim our
+ * authserv-id?  RFC 8601 section 5: such fields that arrive with a message
+ * are forgeries and must go.  The id is the first token, before ";" or
+ * white space (a version number may follow it).
+ */
+static int
+verdict_ar_ours(const char *value, const char *id)
+{
+	size_t n;
+
+	while (*value == ' ' || *value == '\t' || *value == '\r' ||
+	       *value == '\n')
+		value++;
+	n = strcspn(value, "; \t\r\n(");
+	return n == strlen(id) && strncasecmp(value, id, n) == 0;
 }
 
 /* rule_action - the action a rule takes under this configuration */
@@ -204,24 +235,50 @@ verdict_reply(struct verdict *v, const struct verdict_rule *r,
 	}
 }
 
-/* verdict_headers - the status header, and removal of forged copies */
+/*
+ * verdict_headers - remove forged copies of our headers (the status
+ * header, Authentication-Results with our authserv-id); add the checks'
+ * trace headers and one Authentication-Results at the top, and the status
+ * header at the end.
+ */
 static void
 verdict_headers(struct msg *m, struct verdict *v)
 {
 	const char *name = m->conf->status_header;
+	const char *id = m->conf->authserv_id;
 	char value[512];
 
+	/* remove from the last to the first so indexes stay valid */
+	for (size_t i = m->nheaders; i-- > 0;) {
+		const struct msg_header *h = &m->headers[i];
+
+		if (*name && strcasecmp(h->name, name) == 0)
+			verdict_header_push(&v->remove, &v->nremove, name,
+					    NULL, h->index, 0);
+		else if (strcasecmp(h->name, "Authentication-Results") == 0 &&
+			 verdict_ar_ours(h->value, id))
+			verdict_header_push(&v->remove, &v->nremove,
+					    "Authentication-Results", NULL,
+					    h->index, 0);
+	}
+	for (size_t i = 0; i < m->ntraces; i++)
+		verdict_header_push(&v->add, &v->nadd, m->traces[i].name,
+				    m->traces[i].value, 0, 1);
+	if (m->auth_results.len > 0) {
+		struct sbuf ar;
+
+		sbuf_init(&ar);
+		sbuf_printf(&ar, "%s; %s", id, m->auth_results.data);
+		verdict_header_push(&v->add, &v->nadd,
+				    "Authentication-Results", ar.data, 0, 1);
+		sbuf_free(&ar);
+	}
 	if (*name == '\0')
 		return;
-	/* remove from the last to the first so indexes stay valid */
-	for (size_t i = m->nheaders; i-- > 0;)
-		if (strcasecmp(m->headers[i].name, name) == 0)
-			verdict_header_push(&v->remove, &v->nremove, name, NULL,
-					    m->headers[i].index);
 	snprintf(value, sizeof(value), "%s; verdict=%s; mode=%s; score=%.2f",
-		 m->conf->authserv_id, verdict_action_name(v->action),
-		 msg_mode_name(m->mode), symbols_score(&m->symbols));
-	verdict_header_push(&v->add, &v->nadd, name, value, 0);
+		 id, verdict_action_name(v->action), msg_mode_name(m->mode),
+		 symbols_score(&m->symbols));
+	verdict_header_push(&v->add, &v->nadd, name, value, 0, 0);
 }
 
 int

@@ -27,6 +27,7 @@ struct verdict_header {
 	char	*name;
 	char	*value;		/* NULL for a removal */
 	int	index;		/* removal: 1-based among same-name fields */
+	int	top;		/* add: at the top of the header, not the end */
 };
 
 struct verdict {
