@@ -96,8 +96,9 @@ enum spf_result spf_libspf2_eval(const struct spf_dns *,
 #define L2_NAME_MAX	253
 #define L2_NAME_BUF	256	/* a query name and its NUL */
 #define L2_TRACE_MAX	32768
-#define L2_TXT_MAX	4096	/* longer TXT strings are cut (libspf2 caps
-				   records far below this anyway) */
+#define L2_TXT_MAX	4096	/* longer SPF records are refused (libspf2
+				   caps them far below this anyway), other
+				   TXT strings cut */
 
 /* l2_ctx - what the DNS layer needs during one evaluation */
 struct l2_ctx {
@@ -574,14 +575,18 @@ l2_compile_error(SPF_response_t *r)
 	return 0;
 }
 
-/* l2_problem - the text of libspf2's last error, or of its error code */
+/*
+ * l2_problem - the text of libspf2's first error (for a record that does
+ * not compile the first says why, the last only "Failed to compile"), or
+ * of its error code
+ */
 static char *
 l2_problem(SPF_response_t *r, SPF_errcode_t err)
 {
 	char buf[512];
 	const char *msg = NULL;
 
-	for (int i = SPF_response_messages(r) - 1; i >= 0 && msg == NULL; i--) {
+	for (int i = 0; i < SPF_response_messages(r) && msg == NULL; i++) {
 		SPF_error_t *e = SPF_response_message(r, i);
 
 		if (SPF_error_errorp(e) && SPF_error_message(e) != NULL)
@@ -646,7 +651,9 @@ spf_libspf2_eval(const struct spf_dns *dns, const struct spf_request *req,
 
 	pthread_once(&l2_once, l2_init);
 
-	if (domain == NULL || *domain == '\0')
+	/* section 4.3: a domain DNS cannot carry is none, as is no domain */
+	if (domain == NULL || *domain == '\0' ||
+	    strlen(domain) > L2_NAME_MAX + 1)
 		return l2_finish(resp, SPF_NONE, NULL);
 	if (resp->domain == NULL)
 		resp->domain = xstrdup(domain);

@@ -267,10 +267,10 @@ EOF
 
 dns_reload() {
 	local gen out
-	[ -n "$DNS_DIR" ] && [ -f "$DNS_CONF" ] || {
+	if [ -z "$DNS_DIR" ] || [ ! -f "$DNS_CONF" ]; then
 		_dns_err "no instance: call dns_start DIR first"
 		return 1
-	}
+	fi
 	dns_running || {
 		_dns_err "not running (see $DNS_DIR/knot.log, $DNS_DIR/dnsproxy.log)"
 		return 1

@@ -4,11 +4,13 @@
 # tests/tools/dnsproxy (tests/dns.sh), which leaves the suite's TIMEOUT
 # names unanswered.
 #
-# For each scenario the runner (tests/spf/spf_suite, built by
-# `make tests/spf/spf_suite`) writes the zone file and the drop list, runs
-# the reload command (`bash tests/dns.sh reload DIR`, which returns once
-# the new zone is served), then asks the engine through relayguard's
-# resolver pointed at the proxy.
+# For each scenario the runner (tests/spf/spf_suite, which this script
+# builds with `make tests/spf/spf_suite`) writes the zone file and the drop
+# list, runs the reload command (`bash tests/dns.sh reload DIR`, which
+# returns once the new zone is served), then asks the engine through
+# relayguard's resolver pointed at the proxy.  Ports: RG_DNS_PORT and
+# RG_DNSPROXY_PORT (tests/dns.sh; 18853/18854): two runs at once need
+# different ones.
 #
 # Results:
 #   spf/suite-builtin                       passes only at 203/203
@@ -38,7 +40,10 @@ fail_all() {
 }
 
 [ -f "$SUITE" ] || fail_all "no suite file $SUITE"
-[ -x "$RUNNER" ] || fail_all "no runner $RUNNER (make tests/spf/spf_suite)"
+# a check program: build it (or bring it up to date) first, as scripts/test
+# does for the unit tests
+make -C "$RG_BUILD" -s tests/spf/spf_suite >"$RG_TMP/spf-build.log" 2>&1
+[ -x "$RUNNER" ] || fail_all "no runner $RUNNER; see $RG_TMP/spf-build.log"
 
 trap dns_stop EXIT
 # dns_stop first: DIR may hold an instance an aborted run left behind
