@@ -456,6 +456,13 @@ conf_finish(struct conf *c, const int *seen, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (*c->dnssec_trust_anchor != '\0' &&
+	    access(c->dnssec_trust_anchor, R_OK) != 0) {
+		snprintf(err, errlen, "%s:%d: dnssec_trust_anchor %s: %s",
+			 c->path, conf_key_line(seen, "dnssec_trust_anchor"),
+			 c->dnssec_trust_anchor, strerror(errno));
+		return -1;
+	}
 	if (*c->sender_login_maps != '\0' && *c->sender_login_maps != '/') {
 		/* relative to the configuration file, not to "/" of a daemon */
 		const char *slash = strrchr(c->path, '/');

@@ -354,7 +354,7 @@ spf_count(const struct dns_answer *ans, int type)
 /* spf_trace - one line per query, bounded */
 static void
 spf_trace(struct spf_ctx *c, int type, const char *name, enum dns_status st,
-	  size_t n)
+	  size_t n, const struct dns_answer *ans)
 {
 	struct sbuf *t = &c->resp->trace;
 	char safe[SPF_NAME_MAX * 4 + 8];
@@ -362,8 +362,9 @@ spf_trace(struct spf_ctx *c, int type, const char *name, enum dns_status st,
 	if (t->len >= SPF_TRACE_MAX)
 		return;
 	spf_safe(safe, sizeof(safe), name, strlen(name));
-	sbuf_printf(t, "%s %s -> %s %zu\n", spf_type_name(type), safe,
-		    spf_status_word(st), n);
+	sbuf_printf(t, "%s %s -> %s %zu%s\n", spf_type_name(type), safe,
+		    spf_status_word(st), n, ans && ans->bogus ? " (DNSSEC bogus)" :
+		    ans && ans->secure ? " (DNSSEC secure)" : "");
 	if (t->len >= SPF_TRACE_MAX)
 		sbuf_puts(t, "... trace truncated\n");
 }
@@ -407,12 +408,12 @@ spf_query(struct spf_ctx *c, const char *name, int type,
 	memset(ans, 0, sizeof(*ans));
 	if (!spf_name_ok(name)) {
 		ans->status = DNS_BADNAME;
-		spf_trace(c, type, name, DNS_BADNAME, 0);
+		spf_trace(c, type, name, DNS_BADNAME, 0, NULL);
 		return DNS_BADNAME;
 	}
 	if (spf_expired(c)) {
 		ans->status = DNS_TIMEOUT;
-		spf_trace(c, type, name, DNS_TIMEOUT, 0);
+		spf_trace(c, type, name, DNS_TIMEOUT, 0, NULL);
 		return DNS_TIMEOUT;
 	}
 	st = c->dns->query(c->dns->ctx, name, type, ans);
@@ -422,7 +423,7 @@ spf_query(struct spf_ctx *c, const char *name, int type,
 			st = DNS_NODATA;
 	}
 	ans->status = st;
-	spf_trace(c, type, name, st, n);
+	spf_trace(c, type, name, st, n, ans);
 	return st;
 }
 
