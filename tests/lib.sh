@@ -59,14 +59,21 @@ wait_port_closed() {
 	return 1
 }
 
-# rg_conf FILE [KEY=VALUE]... - write a test configuration
+# rg_conf FILE [KEY=VALUE]... - write a test configuration.  The defaults
+# below stand unless an item sets the same key.  SPF is off unless a test
+# turns it on (with a loopback resolver): tests never ask outside DNS.
 rg_conf() {
-	local file=$1
+	local file=$1 kv key
 	shift
+	declare -A given=()
+	for kv in "$@"; do given[${kv%%=*}]=1; done
 	{
-		echo "socket = inet:$RG_MILTER_PORT@127.0.0.1"
-		echo "log = stderr"
-		echo "authserv_id = mx.test"
+		for kv in "socket=inet:$RG_MILTER_PORT@127.0.0.1" "log=stderr" \
+			"authserv_id=mx.test" "spf=no" \
+			"resolver=127.0.0.1@${RG_DNSPROXY_PORT:-18854}"; do
+			key=${kv%%=*}
+			[ -n "${given[$key]:-}" ] || echo "$key = ${kv#*=}"
+		done
 		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
 	} >"$file"
 }

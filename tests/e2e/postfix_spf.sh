@@ -32,7 +32,7 @@ echo "slow.example" >"$(dns_drop_file)"
 dns_reload >>"$DIR/setup.log" 2>&1 || { t_fail "$T/setup" "dns_reload failed"; exit 0; }
 pf_setup "$DIR/postfix" >>"$DIR/setup.log" 2>&1 || { t_fail "$T/setup" "pf_setup failed"; exit 0; }
 pf_start >>"$DIR/setup.log" 2>&1 || { t_fail "$T/setup" "pf_start failed"; exit 0; }
-rg_conf "$CONF" "resolver=127.0.0.1@$RG_DNSPROXY_PORT" "dns_timeout=1s" "spf_timeout=3s"
+rg_conf "$CONF" "spf=yes" "resolver=127.0.0.1@$RG_DNSPROXY_PORT" "dns_timeout=1s" "spf_timeout=3s"
 rg_start "$CONF" "$LOG" || { t_fail "$T/setup" "relayguard: $(tail -3 "$LOG")"; exit 0; }
 
 # pass: delivered with spf=pass and Received-SPF

@@ -22,7 +22,7 @@ pass.example.	60 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"
 fail.example.	60 IN TXT "v=spf1 -all"
 ZONE
 dns_reload >>"$dir/setup.log" 2>&1
-rg_conf "$dir/rg.conf" "resolver=127.0.0.1@$RG_DNSPROXY_PORT" "spf_fail_action=reject"
+rg_conf "$dir/rg.conf" "spf=yes" "resolver=127.0.0.1@$RG_DNSPROXY_PORT" "spf_fail_action=reject"
 rg_start "$dir/rg.conf" "$dir/daemon.log" "${wrapper[@]}" || { t_fail milter/spf-setup "daemon did not start"; exit 0; }
 if miltertest -s "$RG_MILTER_DIR/spf.lua" >"$dir/spf.out" 2>&1; then
 	t_pass milter/spf

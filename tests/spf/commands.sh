@@ -32,7 +32,7 @@ ZONE
 echo slow.example >"$(dns_drop_file)"
 dns_reload >>"$dir/setup.log" 2>&1
 conf=$dir/rg.conf
-rg_conf "$conf" "resolver=127.0.0.1@$RG_DNSPROXY_PORT" "dns_timeout=1s" "spf_timeout=2s"
+rg_conf "$conf" "spf=yes" "resolver=127.0.0.1@$RG_DNSPROXY_PORT" "dns_timeout=1s" "spf_timeout=2s"
 spf() { "$RG_BIN" spf -c "$conf" "$@" 2>"$dir/stderr"; }
 has() { grep -qxF -- "$2" <<<"$1"; }
 

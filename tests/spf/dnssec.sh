@@ -58,7 +58,7 @@ echo ". 3600 IN DNSKEY $key" >"$dir/good.key"
 echo ". 3600 IN DNSKEY 257 3 13 $(head -c 64 /dev/urandom | base64 -w0)" >"$dir/bad.key"
 
 spf() {
-	rg_conf "$dir/rg.conf" "resolver=127.0.0.1@$port" "dnssec_trust_anchor=$1" "dns_timeout=2s"
+	rg_conf "$dir/rg.conf" "spf=yes" "resolver=127.0.0.1@$port" "dnssec_trust_anchor=$1" "dns_timeout=2s"
 	"$RG_BIN" spf -c "$dir/rg.conf" --ip 192.0.2.5 --mail-from a@signed.example 2>/dev/null
 }
 out=$(spf "$dir/good.key")
@@ -72,4 +72,4 @@ check no-anchor-no-validation "$out" grep -q '^query: TXT signed.example -> ok 1
 rg_conf "$dir/rg.conf" "dnssec_trust_anchor=$dir/missing.key"
 out=$("$RG_BIN" spf -c "$dir/rg.conf" --ip 192.0.2.5 --mail-from a@signed.example 2>&1); rc=$?
 check missing-anchor-error "exit $rc: $out" test $rc = 2
-check missing-anchor-file-line "$out" grep -q "rg.conf:4: dnssec_trust_anchor $dir/missing.key: No such file" <<<"$out"
+check missing-anchor-file-line "$out" grep -q "rg.conf:6: dnssec_trust_anchor $dir/missing.key: No such file" <<<"$out"
