@@ -564,14 +564,19 @@ pf_sink_stop() {
 
 pf_sink_files() {
 	_pf_need_setup || return 1
-	local open="" f
+	local open="" f files
+	# list first, then ask which are still open: a file created between
+	# the two steps is then either not listed or seen as open, never
+	# reported half-written
+	files=$(_pf_oldest_first "$PF_DIR/sink")
 	if [ -n "$PF_SINK_PID" ] && [ -d "/proc/$PF_SINK_PID/fd" ]; then
 		open=$(find "/proc/$PF_SINK_PID/fd" -type l -printf '%l\n' 2>/dev/null)
 	fi
-	_pf_oldest_first "$PF_DIR/sink" | while IFS= read -r f; do
+	[ -n "$files" ] || return 0
+	while IFS= read -r f; do
 		if [ -n "$open" ] && grep -qxF "$f" <<<"$open"; then continue; fi
 		echo "$f"
-	done
+	done <<<"$files"
 }
 
 pf_wait_sink() {
