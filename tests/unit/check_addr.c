@@ -14,11 +14,8 @@
  * joined by ",", and the display name of the first (NULL: not checked,
  * as when there is no mailbox).
  */
-static const struct {
-	const char *label, *in;
-	enum addr_status status;
-	const char *addrs, *display;
-} cases[] = {
+/* shared with check_sender.c, which runs each row through the gate */
+const struct addr_case addr_cases[] = {
 	/* the plain forms */
 	{ "addr-spec", "alice@example.com", ADDR_OK,
 	  "alice@example.com", "" },
@@ -265,6 +262,7 @@ static const struct {
 	{ "folded white space", "\r\n ", ADDR_EMPTY, "", NULL },
 	{ "commas", " , , ", ADDR_EMPTY, "", NULL },
 };
+const size_t addr_ncases = sizeof(addr_cases) / sizeof(addr_cases[0]);
 
 /* joined - the mailboxes of l as "local@domain,..." (caller frees) */
 static char *
@@ -286,26 +284,26 @@ START_TEST(test_parse)
 	char *got;
 	enum addr_status st;
 
-	st = addr_parse_list(cases[_i].in, strlen(cases[_i].in), &l, err,
+	st = addr_parse_list(addr_cases[_i].in, strlen(addr_cases[_i].in), &l, err,
 			     sizeof(err));
-	ck_assert_msg(st == cases[_i].status, "%s: %s (%s), want %s",
-		      cases[_i].label, addr_status_name(st), err,
-		      addr_status_name(cases[_i].status));
+	ck_assert_msg(st == addr_cases[_i].status, "%s: %s (%s), want %s",
+		      addr_cases[_i].label, addr_status_name(st), err,
+		      addr_status_name(addr_cases[_i].status));
 	got = joined(&l);
-	ck_assert_msg(strcmp(got, cases[_i].addrs) == 0,
-		      "%s: got \"%s\", want \"%s\"", cases[_i].label, got,
-		      cases[_i].addrs);
+	ck_assert_msg(strcmp(got, addr_cases[_i].addrs) == 0,
+		      "%s: got \"%s\", want \"%s\"", addr_cases[_i].label, got,
+		      addr_cases[_i].addrs);
 	free(got);
-	if (cases[_i].display != NULL)
-		ck_assert_msg(strcmp(l.v[0].display, cases[_i].display) == 0,
+	if (addr_cases[_i].display != NULL)
+		ck_assert_msg(strcmp(l.v[0].display, addr_cases[_i].display) == 0,
 			      "%s: display \"%s\", want \"%s\"",
-			      cases[_i].label, l.v[0].display,
-			      cases[_i].display);
+			      addr_cases[_i].label, l.v[0].display,
+			      addr_cases[_i].display);
 	if (st == ADDR_OK)
 		ck_assert_str_eq(err, "");
 	else {
 		ck_assert_msg(err[0] != '\0', "%s: no error text",
-			      cases[_i].label);
+			      addr_cases[_i].label);
 		ck_assert_ptr_null(l.v);
 		ck_assert_uint_eq(l.count, 0);
 	}
@@ -532,7 +530,7 @@ addr_suite(void)
 	TCase *tc = tcase_create("addr");
 
 	tcase_add_loop_test(tc, test_parse, 0,
-			    sizeof(cases) / sizeof(cases[0]));
+			    addr_ncases);
 	tcase_add_loop_test(tc, test_generated, 0,
 			    sizeof(gen) / sizeof(gen[0]));
 	tcase_add_test(tc, test_len);

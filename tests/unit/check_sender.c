@@ -2,10 +2,13 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "policy.h"
 #include "loginmap.h"
 #include "sender.h"
 #include "tests.h"
@@ -204,6 +207,60 @@ START_TEST(test_conf_loads_map)
 }
 END_TEST
 
+/*
+ * test_from_verdicts - every row of the From-header table (check_addr.c:
+ * comment tricks, quoted "@", nested angles, encoded words, groups,
+ * CR/LF injection, overlong input ...) through the gate at end of
+ * headers, logged in as alice who owns only alice@example.com.  The
+ * verdict must be accept exactly when the header parses and every address
+ * in it is alice's, and a reject names FROM_INVALID or
+ * FROM_LOGIN_MISMATCH accordingly.
+ */
+START_TEST(test_from_verdicts)
+{
+	const struct addr_case *t = &addr_cases[_i];
+	char err[256], text[128];
+	const char *map = write_file("verdicts.map", "alice@example.com alice\n");
+	struct conf *c = conf_defaults();
+	struct msg *m;
+	struct verdict v;
+	int own = t->status == ADDR_OK && *t->addrs != '\0';
+	const char *p = t->addrs;
+
+	/* the table's "a@b,c@d": every one must be alice@example.com */
+	while (own && *p) {
+		size_t n = strcspn(p, ",");
+
+		own = n == 17 && strncasecmp(p, "alice@example.com", n) == 0;
+		p += n + (p[n] == ',');
+	}
+	snprintf(text, sizeof(text), "%s", t->in);
+	c->login_map = loginmap_src_open(map, 1, err, sizeof(err));
+	ck_assert_ptr_nonnull(c->login_map);
+	m = msg_new(c);
+	verdict_init(&v);
+	msg_set_macro(m, "{auth_authen}", "alice");
+	ck_assert_int_eq(policy_mail(m, "<alice@example.com>", NULL, &v), 0);
+	if (policy_header(m, "From", t->in, &v) == 0 && policy_eoh(m, &v) == 0)
+		policy_eom(m, &v);
+	if (own) {
+		ck_assert_msg(v.action == ACTION_ACCEPT, "%s: %s refused (%s)",
+			      t->label, text, v.cause ? v.cause : "-");
+	} else {
+		ck_assert_msg(v.action == ACTION_REJECT && strcmp(v.code, "550")
+			      == 0, "%s: %s accepted", t->label, text);
+		/* a parsed header may still be refused as a group */
+		ck_assert_msg(strcmp(v.cause, "FROM_INVALID") == 0 ||
+			      (t->status == ADDR_OK &&
+			       strcmp(v.cause, "FROM_LOGIN_MISMATCH") == 0),
+			      "%s: cause %s", t->label, v.cause);
+	}
+	verdict_clear(&v);
+	msg_free(m);
+	conf_unref(c);
+}
+END_TEST
+
 Suite *
 sender_suite(void)
 {
@@ -219,6 +276,7 @@ sender_suite(void)
 			    sizeof(bad_maps) / sizeof(bad_maps[0]));
 	tcase_add_test(tc, test_reload_on_change);
 	tcase_add_test(tc, test_conf_loads_map);
+	tcase_add_loop_test(tc, test_from_verdicts, 0, (int)addr_ncases);
 	suite_add_tcase(s, tc);
 	return s;
 }

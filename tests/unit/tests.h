@@ -3,6 +3,19 @@
 #define RG_TESTS_H
 
 #include <check.h>
+#include <stddef.h>
+
+#include "addr.h"
+
+/* one row of the From-header table (check_addr.c) */
+struct addr_case {
+	const char		*label, *in;
+	enum addr_status	status;
+	const char		*addrs;		/* "l@d,l@d" */
+	const char		*display;	/* of the first, NULL: unchecked */
+};
+extern const struct addr_case addr_cases[];
+extern const size_t addr_ncases;
 
 Suite *util_suite(void);
 Suite *conf_suite(void);
