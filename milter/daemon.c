@@ -38,6 +38,7 @@ static pthread_cond_t daemon_idle = PTHREAD_COND_INITIALIZER;
 static struct conf *daemon_current;
 static int daemon_inflight;
 static int daemon_closing;
+static char *daemon_pid_file;		/* as at start: changes need a restart */
 
 struct conf *
 daemon_conf(void)
@@ -100,6 +101,18 @@ daemon_txn_end(void)
 	pthread_mutex_unlock(&daemon_lock);
 }
 
+/* daemon_finish - remove the pid file, say so */
+static void
+daemon_finish(void)
+{
+	/* after dropping privileges the directory may not be ours: empty it */
+	if (daemon_pid_file && *daemon_pid_file &&
+	    unlink(daemon_pid_file) != 0 && truncate(daemon_pid_file, 0) != 0)
+		log_warn("cannot remove pid file %s: %s", daemon_pid_file,
+			 strerror(errno));
+	log_info("stopped");
+}
+
 /*
  * daemon_drain - SIGTERM: refuse new messages (451 4.3.2), let those in
  * flight finish, for at most shutdown_timeout seconds.
@@ -127,6 +140,16 @@ daemon_drain(void)
 			 "MTA will retry them", daemon_inflight);
 	pthread_mutex_unlock(&daemon_lock);
 	conf_unref(c);
+	/*
+	 * Nothing is in flight any more: exit now rather than wait up to
+	 * five seconds for libmilter's listener to notice the stop.  The
+	 * last message's reply is written by libmilter just after our end-
+	 * of-message callback returns: give that a moment.  Idle MTA
+	 * connections then just see the milter go, as with any restart.
+	 */
+	usleep(250000);
+	daemon_finish();
+	exit(0);
 }
 
 /* daemon_socket_path - the file behind unix:/local:/bare path, or NULL */
@@ -222,10 +245,10 @@ daemon_drop(const struct conf *c)
 int
 daemon_run(struct conf *c, int foreground)
 {
-	char *pid_file = xstrdup(c->pid_file);
 	int rc;
 
 	daemon_current = c;	/* takes the caller's reference */
+	daemon_pid_file = xstrdup(c->pid_file);
 	if (smfi_register(*callbacks_desc()) == MI_FAILURE) {
 		log_err("smfi_register failed");
 		return 1;
@@ -247,12 +270,9 @@ daemon_run(struct conf *c, int foreground)
 	signals_start(daemon_reload, daemon_drain);
 	log_info("relayguard %s listening on %s (%s)", PACKAGE_VERSION,
 		 c->socket, c->path);
-	rc = smfi_main();
-	/* after dropping privileges the directory may not be ours: empty it */
-	if (*pid_file && unlink(pid_file) != 0 && truncate(pid_file, 0) != 0)
-		log_warn("cannot remove pid file %s: %s", pid_file,
-			 strerror(errno));
-	free(pid_file);
-	log_info("stopped");
+	rc = smfi_main();		/* returns only if libmilter fails */
+	log_err("the milter library stopped (%s)",
+		rc == MI_SUCCESS ? "no error" : "error");
+	daemon_finish();
 	return rc == MI_SUCCESS ? 0 : 1;
 }

@@ -12,7 +12,7 @@ rm -rf "$dir" && mkdir -p "$dir"
 trap 'rg_stop >/dev/null 2>&1; dns_stop >/dev/null 2>&1' EXIT
 wrapper=()
 if [ "${RG_VALGRIND:-yes}" != no ] && command -v valgrind >/dev/null; then
-	wrapper=(valgrind -q --error-exitcode=99 --leak-check=full
+	wrapper=(valgrind -q --error-exitcode=99 --leak-check=full --suppressions="$RG_TOP/tests/valgrind.supp"
 		--errors-for-leak-kinds=definite --log-file="$dir/valgrind.%p")
 fi
 echo "SPF through the milter protocol"
