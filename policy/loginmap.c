@@ -233,7 +233,8 @@ lm_sort(struct loginmap *map, const char *path)
 {
 	size_t o = 0;
 
-	/* mergesort-like stability matters: sort by key, then line */
+	if (map->nentries == 0)
+		return;			/* qsort() wants a real array */
 	qsort(map->entries, map->nentries, sizeof(*map->entries), lm_entry_cmp);
 	for (size_t i = 0; i < map->nentries; i++) {
 		struct lm_entry *e = &map->entries[i];
@@ -323,6 +324,8 @@ loginmap_get(const struct loginmap *map, const char *key)
 {
 	struct lm_entry probe = { (char *)key, NULL, 0 }, *e;
 
+	if (map->nentries == 0)
+		return NULL;
 	e = bsearch(&probe, map->entries, map->nentries, sizeof(probe),
 		    lm_entry_cmp);
 	return e ? e->owners : NULL;

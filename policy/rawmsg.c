@@ -117,10 +117,13 @@ rawmsg_header_line(struct rawmsg *r)
 		return;
 	}
 	if ((s[0] == ' ' || s[0] == '\t') && r->field.len > 0) {
-		if (r->field.len + len + 1 <= r->cap) {
+		/* past the cap the field is over max_header_size anyway: keep
+		   it at the cap so the policy sees that, and drop the rest */
+		if (r->field.len < r->cap)
 			sbuf_puts(&r->field, "\n");
-			sbuf_append(&r->field, s, len);
-		}
+		if (r->field.len < r->cap)
+			sbuf_append(&r->field, s, len < r->cap - r->field.len ?
+				    len : r->cap - r->field.len);
 		return;
 	}
 	if (!rawmsg_is_field(s, len)) {
@@ -133,6 +136,23 @@ rawmsg_header_line(struct rawmsg *r)
 	rawmsg_field_flush(r);
 	/* a NUL ends the field, as it would in the milter protocol */
 	sbuf_append(&r->field, s, strnlen(s, len));
+}
+
+/*
+ * rawmsg_headerish - could the line held so far be (part of) a header
+ * field: a field name and colon, or a continuation of a pending field.
+ * A longer line that is neither starts the body, whatever its length.
+ */
+static int
+rawmsg_headerish(const struct rawmsg *r)
+{
+	const char *s = r->line.data;
+
+	if (r->line.len == 0)
+		return 1;
+	if ((s[0] == ' ' || s[0] == '\t') && r->field.len > 0)
+		return 1;
+	return rawmsg_is_field(s, r->line.len);
 }
 
 int
@@ -148,11 +168,25 @@ rawmsg_feed(struct rawmsg *r, const void *data, size_t len)
 		}
 		const unsigned char *nl = memchr(p + i, '\n', len - i);
 		size_t n = nl ? (size_t)(nl - (p + i)) : len - i;
+		size_t room = r->cap - r->line.len;
 
-		if (r->line.len + n <= r->cap)
+		if (n <= room) {
 			sbuf_append(&r->line, p + i, n);
-		else if (r->line.len < r->cap)
-			sbuf_append(&r->line, p + i, r->cap - r->line.len);
+		} else {
+			sbuf_append(&r->line, p + i, room);
+			if (!rawmsg_headerish(r)) {
+				/* a long line of body text: the body starts
+				   here, with all of the line */
+				r->first_line = 0;
+				rawmsg_start_body(r);
+				rawmsg_body(r, (const unsigned char *)
+					    r->line.data, r->line.len);
+				sbuf_reset(&r->line);
+				i += room;
+				continue;
+			}
+			/* a header field over the limit: the rest can go */
+		}
 		i += n;
 		if (nl) {
 			i++;

@@ -13,13 +13,16 @@ struct run {
 	struct verdict	v;
 };
 
-/* feed - run a raw message through rawmsg, in pieces of step bytes */
+/* feed_capped - feed with a given max_header_size (0: the default) */
 static void
-feed(struct run *r, const char *text, size_t len, size_t step)
+feed_capped(struct run *r, const char *text, size_t len, size_t step,
+	    long long max_header)
 {
 	struct rawmsg rm;
 
 	r->conf = conf_defaults();
+	if (max_header > 0)
+		r->conf->max_header_size = max_header;
 	r->msg = msg_new(r->conf);
 	verdict_init(&r->v);
 	policy_mail(r->msg, "<a@b>", NULL, &r->v);
@@ -28,6 +31,13 @@ feed(struct run *r, const char *text, size_t len, size_t step)
 		if (rawmsg_feed(&rm, text + i, len - i < step ? len - i : step))
 			break;
 	rawmsg_finish(&rm);
+}
+
+/* feed - run a raw message through rawmsg, in pieces of step bytes */
+static void
+feed(struct run *r, const char *text, size_t len, size_t step)
+{
+	feed_capped(r, text, len, step, 0);
 }
 
 static void
@@ -141,6 +151,41 @@ START_TEST(test_long_body_line)
 }
 END_TEST
 
+/* found by fuzzing: a long first line of body text was cut at the cap */
+START_TEST(test_long_body_first_line)
+{
+	char text[400];
+	struct run r;
+
+	memset(text, 'b', 300);
+	memcpy(text + 300, "\nmore\n", 6);
+	feed_capped(&r, text, 306, steps[_i], 100);
+	ck_assert_uint_eq(r.msg->nheaders, 0);
+	ck_assert_int_eq(r.msg->body_bytes, 302 + 6);
+	ck_assert_int_eq(r.v.action, ACTION_ACCEPT);
+	done(&r);
+}
+END_TEST
+
+/* found by fuzzing: a folded field past the cap lost its continuations */
+START_TEST(test_long_folded_field)
+{
+	struct sbuf t;
+	struct run r;
+
+	sbuf_init(&t);
+	sbuf_puts(&t, "Subject: start\n");
+	for (int i = 0; i < 40; i++)
+		sbuf_puts(&t, "  continued continued continued\n");
+	sbuf_puts(&t, "\nbody\n");
+	feed_capped(&r, t.data, t.len, steps[_i], 200);
+	ck_assert_int_eq(r.v.action, ACTION_REJECT);
+	ck_assert_str_eq(r.v.cause, "HEADER_SIZE_LIMIT");
+	done(&r);
+	sbuf_free(&t);
+}
+END_TEST
+
 Suite *
 rawmsg_suite(void)
 {
@@ -154,6 +199,10 @@ rawmsg_suite(void)
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_long_header_line);
 	tcase_add_test(tc, test_long_body_line);
+	tcase_add_loop_test(tc, test_long_body_first_line, 0,
+			    sizeof(steps) / sizeof(steps[0]));
+	tcase_add_loop_test(tc, test_long_folded_field, 0,
+			    sizeof(steps) / sizeof(steps[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

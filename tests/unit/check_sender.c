@@ -151,6 +151,24 @@ START_TEST(test_bad_map)
 }
 END_TEST
 
+/* found by fuzzing: a map with no fixed-string key sorted a NULL array */
+START_TEST(test_map_without_fixed_keys)
+{
+	char err[256];
+	const char *p = write_file("empty.map", "");
+	struct loginmap *map = loginmap_load(p, 1, err, sizeof(err));
+
+	ck_assert_msg(map != NULL, "%s", err);
+	ck_assert_ptr_null(loginmap_get(map, "a@b.test"));
+	loginmap_unref(map);
+	p = write_file("regex-only.map", "/^a@b\\.test$/ a\n");
+	map = loginmap_load(p, 1, err, sizeof(err));
+	ck_assert_msg(map != NULL, "%s", err);
+	ck_assert_ptr_null(loginmap_get(map, "a@b.test"));
+	loginmap_unref(map);
+}
+END_TEST
+
 START_TEST(test_reload_on_change)
 {
 	char err[256];
@@ -274,6 +292,7 @@ sender_suite(void)
 	tcase_add_test(tc, test_owns);
 	tcase_add_loop_test(tc, test_bad_map, 0,
 			    sizeof(bad_maps) / sizeof(bad_maps[0]));
+	tcase_add_test(tc, test_map_without_fixed_keys);
 	tcase_add_test(tc, test_reload_on_change);
 	tcase_add_test(tc, test_conf_loads_map);
 	tcase_add_loop_test(tc, test_from_verdicts, 0, (int)addr_ncases);
