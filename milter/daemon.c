@@ -14,12 +14,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -165,6 +168,39 @@ daemon_socket_path(const char *sock)
 	return NULL;
 }
 
+/*
+ * daemon_nodelay - TCP_NODELAY on libmilter's listening socket, which
+ * accepted connections inherit.  The reply to end of message goes out as
+ * several small packets (header edits, then the verdict); with Nagle's
+ * algorithm each waits for the MTA's delayed ACK.  libmilter keeps its
+ * socket to itself, so find it: the one listening TCP socket we have.
+ */
+static void
+daemon_nodelay(void)
+{
+	int one = 1;
+
+	for (int fd = 0; fd < 1024; fd++) {
+		int listening = 0, type = 0;
+		socklen_t len = sizeof(listening);
+		struct sockaddr_storage ss;
+		socklen_t sslen = sizeof(ss);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+			       &len) != 0 || !listening)
+			continue;
+		len = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+		    type != SOCK_STREAM ||
+		    getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			       sizeof(one)) != 0)
+			log_warn("TCP_NODELAY: %s", strerror(errno));
+	}
+}
+
 /* daemon_detach - the usual double fork, stdio to /dev/null */
 static int
 daemon_detach(void)
@@ -259,6 +295,7 @@ daemon_run(struct conf *c, int foreground)
 			c->path, c->socket);
 		return 1;
 	}
+	daemon_nodelay();
 	if (!foreground && daemon_detach() != 0) {
 		log_err("cannot detach: %s", strerror(errno));
 		return 1;
