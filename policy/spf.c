@@ -190,24 +190,16 @@ spf_toplabel_ok(const char *s, size_t len)
 	return alpha || dash;
 }
 
-/* spf_name_ok - can this be a query name: 1..253 bytes, labels 1..63 */
+/*
+ * spf_name_ok - can this be a query name: 1..253 bytes, labels 1..63, and
+ * (unlike dns_name_ok) no final dot: SPF targets are written without one
+ */
 static int
 spf_name_ok(const char *name)
 {
-	size_t len = strlen(name), label = 0;
+	size_t len = strlen(name);
 
-	if (len == 0 || len > SPF_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		if (name[i] == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-		} else if (++label > 63) {
-			return 0;
-		}
-	}
-	return label > 0;
+	return len > 0 && name[len - 1] != '.' && dns_name_ok(name);
 }
 
 /*
@@ -325,19 +317,6 @@ spf_type_name(int type)
 	}
 }
 
-static const char *
-spf_status_word(enum dns_status st)
-{
-	switch (st) {
-	case DNS_OK:		return "ok";
-	case DNS_NXDOMAIN:	return "nxdomain";
-	case DNS_NODATA:	return "nodata";
-	case DNS_TEMPFAIL:	return "tempfail";
-	case DNS_TIMEOUT:	return "timeout";
-	case DNS_BADNAME:	return "badname";
-	}
-	return "?";
-}
 
 /* spf_count - records of the asked type (an answer may carry CNAMEs) */
 static size_t
@@ -363,7 +342,7 @@ spf_trace(struct spf_ctx *c, int type, const char *name, enum dns_status st,
 		return;
 	spf_safe(safe, sizeof(safe), name, strlen(name));
 	sbuf_printf(t, "%s %s -> %s %zu%s\n", spf_type_name(type), safe,
-		    spf_status_word(st), n, ans && ans->bogus ? " (DNSSEC bogus)" :
+		    dns_status_name(st), n, ans && ans->bogus ? " (DNSSEC bogus)" :
 		    ans && ans->secure ? " (DNSSEC secure)" : "");
 	if (t->len >= SPF_TRACE_MAX)
 		sbuf_puts(t, "... trace truncated\n");
@@ -1182,7 +1161,7 @@ spf_fetch(struct spf_ctx *c, const char *domain, struct spf_record *rec)
 	if (spf_dns_error(st)) {
 		dns_answer_free(&ans);
 		return spf_problem(c, SPF_TEMPERROR, "DNS %s for TXT %s",
-				   spf_status_word(st), domain);
+				   dns_status_name(st), domain);
 	}
 	for (size_t i = 0; st == DNS_OK && i < ans.count; i++) {
 		if (ans.rr[i].type == DNS_T_TXT &&
@@ -1245,7 +1224,7 @@ spf_addr_term(struct spf_ctx *c, const char *name, const struct spf_term *t,
 
 	if (spf_dns_error(st)) {
 		*err = spf_problem(c, SPF_TEMPERROR, "DNS %s for %s %s",
-				   spf_status_word(st), spf_type_name(type),
+				   dns_status_name(st), spf_type_name(type),
 				   name);
 		hit = -1;
 	} else if (st == DNS_NXDOMAIN || st == DNS_NODATA) {
@@ -1280,7 +1259,7 @@ spf_mx(struct spf_ctx *c, const char *name, const struct spf_term *t,
 
 	if (spf_dns_error(st)) {
 		*err = spf_problem(c, SPF_TEMPERROR, "DNS %s for MX %s",
-				   spf_status_word(st), name);
+				   dns_status_name(st), name);
 		hit = -1;
 	} else if (st == DNS_NXDOMAIN || st == DNS_NODATA) {
 		if (spf_void(c, name) != 0) {
@@ -1350,7 +1329,7 @@ spf_exists(struct spf_ctx *c, const char *name, enum spf_result *err)
 
 	if (spf_dns_error(st)) {
 		*err = spf_problem(c, SPF_TEMPERROR, "DNS %s for A %s",
-				   spf_status_word(st), name);
+				   dns_status_name(st), name);
 		hit = -1;
 	} else if (st == DNS_NXDOMAIN || st == DNS_NODATA) {
 		if (spf_void(c, name) != 0) {

@@ -228,20 +228,6 @@ l2_add_name(SPF_dns_rr_t *rr, const char *name)
 	memcpy(rr->rr[i]->ptr, name, len + 1);
 }
 
-/* l2_status_word - for the trace, as spf.c writes it */
-static const char *
-l2_status_word(enum dns_status st)
-{
-	switch (st) {
-	case DNS_OK:		return "ok";
-	case DNS_NXDOMAIN:	return "nxdomain";
-	case DNS_NODATA:	return "nodata";
-	case DNS_TEMPFAIL:	return "tempfail";
-	case DNS_TIMEOUT:	return "timeout";
-	case DNS_BADNAME:	return "badname";
-	}
-	return "?";
-}
 
 /* l2_trace - one line per query, as spf.c writes it; bounded */
 static void
@@ -258,7 +244,7 @@ l2_trace(struct l2_ctx *ctx, int type, const char *name, enum dns_status st,
 		return;
 	util_sanitize(safe, sizeof(safe), name, strlen(name));
 	sbuf_printf(t, "%s %s -> %s %zu\n", l2_type_name(type), safe,
-		    l2_status_word(st), n);
+		    dns_status_name(st), n);
 	if (t->len >= L2_TRACE_MAX)
 		sbuf_puts(t, "... trace truncated\n");
 }
