@@ -113,6 +113,78 @@ lm_check_owners(const char *owners, size_t nsub, char *why, size_t len)
 	return 0;
 }
 
+#define LM_REGEX_MAX	512	/* longest pattern */
+#define LM_REPEAT_MAX	100	/* largest {n,m} bound */
+#define LM_BRACES_MAX	4	/* {n,m} per pattern */
+
+/*
+ * lm_regex_sane - refuse what makes glibc's regcomp() take exponential
+ * time and memory: it copies a repeated expression once per repetition
+ * operator and per {n} count, so "a++++++++++++++++++++++" or
+ * "(a{99}){99}{99}" can take seconds and gigabytes while mail waits.
+ * Stacked operators mean nothing in a map anyway.
+ */
+static int
+lm_regex_sane(const char *re, char *why, size_t len)
+{
+	int prev_rep = 0, braces = 0, in_class = 0;
+
+	if (strlen(re) > LM_REGEX_MAX) {
+		snprintf(why, len, "regular expression too long (over %d "
+			 "bytes)", LM_REGEX_MAX);
+		return -1;
+	}
+	for (const char *p = re; *p; p++) {
+		int rep = 0;
+
+		if (*p == '\\' && p[1]) {
+			p++;
+			prev_rep = 0;
+			continue;
+		}
+		if (in_class) {
+			if (*p == ']')
+				in_class = 0;
+			continue;
+		}
+		if (*p == '[') {
+			in_class = 1;
+			if (p[1] == '^')
+				p++;
+			if (p[1] == ']')
+				p++;
+			prev_rep = 0;
+			continue;
+		}
+		if (*p == '+' || *p == '*' || *p == '?')
+			rep = 1;
+		else if (*p == '{' && strchr(p, '}') != NULL) {
+			const char *close = strchr(p, '}');
+			char *end;
+			long lo = strtol(p + 1, &end, 10), hi = lo;
+
+			if (*end == ',' && end[1] != '}')
+				hi = strtol(end + 1, &end, 10);
+			if (lo > LM_REPEAT_MAX || hi > LM_REPEAT_MAX ||
+			    ++braces > LM_BRACES_MAX) {
+				snprintf(why, len, "regular expression too "
+					 "complex: at most %d {n,m} of at most "
+					 "%d", LM_BRACES_MAX, LM_REPEAT_MAX);
+				return -1;
+			}
+			p = close;
+			rep = 1;
+		}
+		if (rep && prev_rep) {
+			snprintf(why, len, "regular expression too complex: "
+				 "stacked repetition operators");
+			return -1;
+		}
+		prev_rep = rep;
+	}
+	return 0;
+}
+
 /* lm_add_regex - "/pattern/flags" and its owners */
 static int
 lm_add_regex(struct loginmap *map, char *key, const char *owners, int line,
@@ -149,6 +221,8 @@ lm_add_regex(struct loginmap *map, char *key, const char *owners, int line,
 	/* "\/" stands for "/" inside the delimiters */
 	for (p = key + 1; (p = strstr(p, "\\/")) != NULL;)
 		memmove(p, p + 1, strlen(p));
+	if (lm_regex_sane(key + 1, why, len) != 0)
+		return -1;
 	if ((rc = regcomp(&r.re, key + 1, cflags)) != 0) {
 		char msg[128];
 
@@ -440,35 +514,44 @@ lm_changed(const struct stat *a, const struct stat *b)
 	    a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
 }
 
-/* loginmap_src_get - the current map, reloaded at most once a second */
+/*
+ * loginmap_src_get - the current map, reloaded at most once a second when
+ * the file changed.  The reload runs outside the lock: other messages go
+ * on with the loaded map meanwhile.
+ */
 struct loginmap *
 loginmap_src_get(struct loginmap_src *src)
 {
 	struct timespec now;
-	struct loginmap *map;
+	struct loginmap *map, *fresh;
 	struct stat st;
+	char err[512];
+	int reload = 0;
 
 	pthread_mutex_lock(&src->lock);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (now.tv_sec - src->checked.tv_sec >= 1) {
 		src->checked = now;
 		if (stat(src->path, &st) == 0 && lm_changed(&st, &src->st)) {
-			char err[512];
-			struct loginmap *fresh = loginmap_load(src->path,
-			    src->fold_local, err, sizeof(err));
-
-			src->st = st;	/* a broken file is reported once */
-			if (fresh == NULL) {
-				log_err("%s; keeping the loaded map", err);
-			} else {
-				loginmap_unref(src->map);
-				src->map = fresh;
-				log_info("%s: reloaded, %zu entries", src->path,
-					 loginmap_size(fresh));
-			}
+			src->st = st;	/* one reload, one report per change */
+			reload = 1;
 		}
 	}
 	map = loginmap_ref(src->map);
 	pthread_mutex_unlock(&src->lock);
-	return map;
+	if (!reload)
+		return map;
+
+	if ((fresh = loginmap_load(src->path, src->fold_local, err,
+				   sizeof(err))) == NULL) {
+		log_err("%s; keeping the loaded map", err);
+		return map;
+	}
+	log_info("%s: reloaded, %zu entries", src->path, loginmap_size(fresh));
+	pthread_mutex_lock(&src->lock);
+	loginmap_unref(src->map);
+	src->map = loginmap_ref(fresh);
+	pthread_mutex_unlock(&src->lock);
+	loginmap_unref(map);
+	return fresh;
 }

@@ -134,25 +134,52 @@ rawmsg_header_line(struct rawmsg *r)
 		return;
 	}
 	rawmsg_field_flush(r);
-	/* a NUL ends the field, as it would in the milter protocol */
-	sbuf_append(&r->field, s, strnlen(s, len));
+	/* a NUL ends the field, as it would in the milter protocol: keep it,
+	   so continuation lines after it stay hidden behind it too */
+	sbuf_append(&r->field, s, len);
+}
+
+/*
+ * rawmsg_line_cap - how much of one header-section line is kept: enough
+ * to see that a field is over max_header_size, and at least one Postfix
+ * record (line_length_limit), within which Postfix tells a field name
+ * from body text
+ */
+static size_t
+rawmsg_line_cap(const struct rawmsg *r)
+{
+	return r->cap > RAWMSG_RECORD + 1 ? r->cap : RAWMSG_RECORD + 1;
 }
 
 /*
  * rawmsg_headerish - could the line held so far be (part of) a header
- * field: a field name and colon, or a continuation of a pending field.
- * A longer line that is neither starts the body, whatever its length.
+ * field: a field name and colon, a field name still without its colon,
+ * a continuation of a pending field, or the leading mbox "From " line.
+ * A longer line that is none of these starts the body, whatever its
+ * length.
  */
 static int
 rawmsg_headerish(const struct rawmsg *r)
 {
 	const char *s = r->line.data;
+	size_t i;
 
 	if (r->line.len == 0)
 		return 1;
 	if ((s[0] == ' ' || s[0] == '\t') && r->field.len > 0)
 		return 1;
-	return rawmsg_is_field(s, r->line.len);
+	if (r->first_line && r->line.len >= 5 && memcmp(s, "From ", 5) == 0)
+		return 1;
+	for (i = 0; i < r->line.len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == ':')
+			return i > 0;
+		if (c <= 32 || c >= 127)
+			return 0;
+	}
+	/* all field-name bytes so far: Postfix decides within one record */
+	return r->line.len <= RAWMSG_RECORD;
 }
 
 int
@@ -168,7 +195,7 @@ rawmsg_feed(struct rawmsg *r, const void *data, size_t len)
 		}
 		const unsigned char *nl = memchr(p + i, '\n', len - i);
 		size_t n = nl ? (size_t)(nl - (p + i)) : len - i;
-		size_t room = r->cap - r->line.len;
+		size_t room = rawmsg_line_cap(r) - r->line.len;
 
 		if (n <= room) {
 			sbuf_append(&r->line, p + i, n);

@@ -8,7 +8,9 @@
  * section and starts the body, the body goes out with CRLF line endings in
  * chunks of at most 64 KiB, and a leading mbox "From " line is skipped.
  * Memory is bounded: a header line is kept up to max_header_size + 1
- * bytes, which is enough for the policy to see it is over the limit.
+ * bytes (at least 2049), which is enough for the policy to see it is
+ * over the limit; a line without a colon in its first 2048 bytes is body
+ * text, as in Postfix.
  */
 #ifndef RG_RAWMSG_H
 #define RG_RAWMSG_H
@@ -19,6 +21,7 @@
 #include "util.h"
 
 #define RAWMSG_CHUNK	65535
+#define RAWMSG_RECORD	2048	/* Postfix's line_length_limit */
 
 struct rawmsg {
 	struct msg	*msg;
@@ -27,7 +30,6 @@ struct rawmsg {
 	int		ended;		/* a stage ended the transaction */
 	int		first_line;
 	struct sbuf	line;		/* current header line */
-	size_t		line_seen;	/* its length before the cap */
 	struct sbuf	field;		/* current (unfolded) header field */
 	unsigned char	*chunk;		/* body bytes not yet passed on */
 	size_t		chunk_len;

@@ -488,6 +488,9 @@ l2_get_exp(SPF_server_t *sp, const char *domain, char **bufp,
 		err = l2_expand_word(sp, ctx->sr, p, len, &out);
 		p += len;
 	}
+	/* macros bring in HELO and MAIL FROM bytes: check the result too */
+	if (err == SPF_E_SUCCESS && !l2_ascii(out.len ? out.data : "", out.len))
+		err = SPF_E_NOT_SPF;
 	if (err == SPF_E_SUCCESS) {
 		nb = realloc(*bufp, out.len + 1);
 		if (nb == NULL)

@@ -186,6 +186,48 @@ START_TEST(test_long_folded_field)
 }
 END_TEST
 
+/* found by fuzzing: an mbox "From " line over the cap took the headers
+   into the body; a field name over the cap did too */
+START_TEST(test_long_mbox_line_and_name)
+{
+	struct sbuf t;
+	struct run r;
+
+	sbuf_init(&t);
+	sbuf_puts(&t, "From ");
+	for (int i = 0; i < 300; i++)
+		sbuf_puts(&t, "x");
+	sbuf_puts(&t, "\nFrom: a@b.test\nSubject: s\n\nbody\n");
+	feed_capped(&r, t.data, t.len, steps[_i], 100);
+	ck_assert_uint_eq(r.msg->nheaders, 2);
+	ck_assert_str_eq(r.msg->headers[0].name, "From");
+	done(&r);
+	sbuf_reset(&t);
+	for (int i = 0; i < 300; i++)
+		sbuf_puts(&t, "N");
+	sbuf_puts(&t, ": v\nFrom: a@b.test\n\nbody\n");
+	feed_capped(&r, t.data, t.len, steps[_i], 100);
+	ck_assert_int_eq(r.v.action, ACTION_REJECT);
+	ck_assert_str_eq(r.v.cause, "HEADER_SIZE_LIMIT");
+	done(&r);
+	sbuf_free(&t);
+}
+END_TEST
+
+/* found by fuzzing: a NUL cut the first line of a field but not its
+   continuations, so check saw another value than the milter would */
+START_TEST(test_nul_then_continuation)
+{
+	static const char text[] = "From: x\0y\n <alice@example.com>\n\nb\n";
+	struct run r;
+
+	feed(&r, text, sizeof(text) - 1, steps[_i]);
+	ck_assert_uint_eq(r.msg->nheaders, 1);
+	ck_assert_str_eq(r.msg->headers[0].value, "x");
+	done(&r);
+}
+END_TEST
+
 Suite *
 rawmsg_suite(void)
 {
@@ -202,6 +244,10 @@ rawmsg_suite(void)
 	tcase_add_loop_test(tc, test_long_body_first_line, 0,
 			    sizeof(steps) / sizeof(steps[0]));
 	tcase_add_loop_test(tc, test_long_folded_field, 0,
+			    sizeof(steps) / sizeof(steps[0]));
+	tcase_add_loop_test(tc, test_long_mbox_line_and_name, 0,
+			    sizeof(steps) / sizeof(steps[0]));
+	tcase_add_loop_test(tc, test_nul_then_continuation, 0,
 			    sizeof(steps) / sizeof(steps[0]));
 	suite_add_tcase(s, tc);
 	return s;

@@ -27,6 +27,7 @@ static const char map_text[] =
 	"/^CASE@sensitive\\.test$/i  caseowner\n"
 	"/^x\\/y@slash\\.test$/  slashowner\n"
 	"/^with space@sp\\.test$/  spaceowner # a comment\n"
+	"/^[a-z0-9-]{1,63}@label\\.test$/  labelowner\n"
 	"alice@example.com     duplicate-ignored\n";
 
 static struct conf *
@@ -61,6 +62,7 @@ static const struct {
 	{ "case", "sensitive.test", NULL },		/* i toggles off */
 	{ "x/y", "slash.test", "slashowner" },
 	{ "with space", "sp.test", "spaceowner" },
+	{ "abc", "label.test", "labelowner" },
 	{ "alice", "evil.test", NULL },
 	{ "", "example.org", "orgadmin" },
 	{ "alice", "", NULL },
@@ -135,6 +137,14 @@ static const struct { const char *text, *want; } bad_maps[] = {
 	{ "if /a/ x\n", ":1: \"if\": negation" },
 	{ "# c\n@ x\n", ":2: bad key \"@\"" },
 	{ "*abc x\n", ":1: bad key \"*abc\"" },
+	/* found by fuzzing: regcomp() blows up on these */
+	{ "/^a++++++++++++++++++++++/ x\n", ":1: regular expression too "
+	  "complex: stacked" },
+	{ "/(a{99}){99}{99}/ x\n", ":1: regular expression too complex: "
+	  "stacked" },
+	{ "/(a{101})/ x\n", ":1: regular expression too complex: at most" },
+	{ "/a{1}b{2}c{3}d{4}e{5}/ x\n", ":1: regular expression too complex:"
+	  " at most" },
 };
 
 START_TEST(test_bad_map)
