@@ -114,73 +114,133 @@ lm_check_owners(const char *owners, size_t nsub, char *why, size_t len)
 }
 
 #define LM_REGEX_MAX	512	/* longest pattern */
-#define LM_REPEAT_MAX	100	/* largest {n,m} bound */
-#define LM_BRACES_MAX	4	/* {n,m} per pattern */
+#define LM_REGEX_BUDGET	2000	/* nodes regcomp() may build, roughly */
+#define LM_REGEX_DEPTH	16	/* nested groups */
 
 /*
  * lm_regex_sane - refuse what makes glibc's regcomp() take exponential
- * time and memory: it copies a repeated expression once per repetition
- * operator and per {n} count, so "a++++++++++++++++++++++" or
- * "(a{99}){99}{99}" can take seconds and gigabytes while mail waits.
- * Stacked operators mean nothing in a map anyway.
+ * time and memory.  It copies a repeated expression once per repetition
+ * (twice for + * ?, max(n, m) times for {n,m}), and a repeated group with
+ * all it holds, so "a++++++++++++++++++++++", "((((a+)+)+)+)..." or
+ * "(((a{99}){99}){99})" take seconds and gigabytes while mail waits.
+ * Estimate the size it will build the same way (an atom weighs 1, a group
+ * the sum of its contents, a repetition multiplies what it repeats) and
+ * refuse a pattern over LM_REGEX_BUDGET.  Real maps stay far below it:
+ * "^[a-z0-9._-]{1,63}@example\\.com$" weighs about 80.
  */
 static int
 lm_regex_sane(const char *re, char *why, size_t len)
 {
-	int prev_rep = 0, braces = 0, in_class = 0;
+	long sum[LM_REGEX_DEPTH + 1], last[LM_REGEX_DEPTH + 1];
+	int d = 0, prev_rep = 0;
 
 	if (strlen(re) > LM_REGEX_MAX) {
 		snprintf(why, len, "regular expression too long (over %d "
 			 "bytes)", LM_REGEX_MAX);
 		return -1;
 	}
+	sum[0] = last[0] = 0;
 	for (const char *p = re; *p; p++) {
-		int rep = 0;
+		long mult = 0;
+		int was_rep = prev_rep;
 
-		if (*p == '\\' && p[1]) {
-			p++;
-			prev_rep = 0;
+		prev_rep = 0;
+
+		switch (*p) {
+		case '(':
+			if (++d > LM_REGEX_DEPTH) {
+				snprintf(why, len, "regular expression too "
+					 "complex: over %d nested groups",
+					 LM_REGEX_DEPTH);
+				return -1;
+			}
+			sum[d] = last[d] = 0;
 			continue;
-		}
-		if (in_class) {
-			if (*p == ']')
-				in_class = 0;
+		case ')':
+			if (d > 0) {
+				long w = sum[d--];
+
+				sum[d] += w;
+				last[d] = w;
+				break;
+			}
+			sum[d]++;		/* a literal ")" */
+			last[d] = 1;
+			break;
+		case '|': case '^': case '$':
+			last[d] = 0;		/* nothing to repeat */
 			continue;
-		}
-		if (*p == '[') {
-			in_class = 1;
+		case '+': case '*': case '?':
+			mult = 2;
+			break;
+		case '{':
+			if (strchr(p, '}') != NULL) {
+				char *end;
+				long lo = strtol(p + 1, &end, 10), hi = lo;
+
+				if (*end == ',' && end[1] != '}')
+					hi = strtol(end + 1, &end, 10);
+				mult = lo > hi ? lo : hi;
+				if (mult < 1)
+					mult = 1;
+				p = strchr(p, '}');
+				break;
+			}
+			sum[d]++;		/* a literal "{" */
+			last[d] = 1;
+			break;
+		case '[':
+			/* a bracket expression is one atom: skip to its "]" */
 			if (p[1] == '^')
 				p++;
 			if (p[1] == ']')
 				p++;
-			prev_rep = 0;
-			continue;
+			while (p[1] && p[1] != ']')
+				p++;
+			if (p[1])
+				p++;
+			sum[d]++;
+			last[d] = 1;
+			break;
+		case '\\':
+			if (p[1])
+				p++;
+			/* FALLTHROUGH */
+		default:
+			sum[d]++;
+			last[d] = 1;
+			break;
 		}
-		if (*p == '+' || *p == '*' || *p == '?')
-			rep = 1;
-		else if (*p == '{' && strchr(p, '}') != NULL) {
-			const char *close = strchr(p, '}');
-			char *end;
-			long lo = strtol(p + 1, &end, 10), hi = lo;
-
-			if (*end == ',' && end[1] != '}')
-				hi = strtol(end + 1, &end, 10);
-			if (lo > LM_REPEAT_MAX || hi > LM_REPEAT_MAX ||
-			    ++braces > LM_BRACES_MAX) {
+		if (mult > 0) {
+			/* "a++", "a*{2}": meaningless, and far costlier to
+			   regcomp() than the weights say */
+			if (was_rep) {
 				snprintf(why, len, "regular expression too "
-					 "complex: at most %d {n,m} of at most "
-					 "%d", LM_BRACES_MAX, LM_REPEAT_MAX);
+					 "complex: stacked repetition "
+					 "operators");
 				return -1;
 			}
-			p = close;
-			rep = 1;
+			prev_rep = 1;
 		}
-		if (rep && prev_rep) {
-			snprintf(why, len, "regular expression too complex: "
-				 "stacked repetition operators");
+		if (mult > 1) {
+			if (last[d] > LM_REGEX_BUDGET / mult) {
+				sum[d] = LM_REGEX_BUDGET + 1;
+			} else {
+				sum[d] += last[d] * (mult - 1);
+				last[d] *= mult;
+			}
+		}
+		if (sum[d] > LM_REGEX_BUDGET)
+			break;
+	}
+	for (long total = 0; d >= 0; d--) {
+		total += sum[d];
+		if (total > LM_REGEX_BUDGET) {
+			snprintf(why, len, "regular expression too complex "
+				 "(repetitions multiply past %d)",
+				 LM_REGEX_BUDGET);
 			return -1;
 		}
-		prev_rep = rep;
 	}
 	return 0;
 }

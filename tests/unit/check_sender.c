@@ -140,11 +140,15 @@ static const struct { const char *text, *want; } bad_maps[] = {
 	/* found by fuzzing: regcomp() blows up on these */
 	{ "/^a++++++++++++++++++++++/ x\n", ":1: regular expression too "
 	  "complex: stacked" },
-	{ "/(a{99}){99}{99}/ x\n", ":1: regular expression too complex: "
+	{ "/^a+*@b\\++-@c/ x\n", ":1: regular expression too complex: "
 	  "stacked" },
-	{ "/(a{101})/ x\n", ":1: regular expression too complex: at most" },
-	{ "/a{1}b{2}c{3}d{4}e{5}/ x\n", ":1: regular expression too complex:"
-	  " at most" },
+	{ "/(a{99}){99}/ x\n", ":1: regular expression too complex (rep" },
+	{ "/(((a{99}){99}){99}){99}@x/ x\n", ":1: regular expression too "
+	  "complex (rep" },
+	{ "/((((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+@x/ "
+	  "x\n", ":1: regular expression too complex: over 16 nested" },
+	{ "/((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+@x/ x\n", ":1: regular "
+	  "expression too complex (rep" },
 };
 
 START_TEST(test_bad_map)
