@@ -75,6 +75,26 @@ fz_printable(const char *s, size_t n, int nl_ok)
 	return 1;
 }
 
+/*
+ * fz_known - is a known, reported bug listed in RG_FUZZ_KNOWN (words
+ * separated by commas or spaces)?  Harnesses then let that one case pass,
+ * so a run can look for other bugs until it is fixed.
+ */
+static int
+fz_known(const char *name)
+{
+	const char *k = getenv("RG_FUZZ_KNOWN");
+	size_t n = strlen(name);
+
+	for (; k != NULL && *k; k += strcspn(k, ", ")) {
+		k += strspn(k, ", ");
+		if (strncmp(k, name, n) == 0 && (k[n] == '\0' || k[n] == ',' ||
+						  k[n] == ' '))
+			return 1;
+	}
+	return 0;
+}
+
 static char fz_dir_path[4096];
 
 /* fz_dir_remove - atexit: remove the private directory and its files */

@@ -13,7 +13,8 @@
  * Invariants beyond "no crash, no leak":
  *   - failure: err is "PATH:LINE: why" with PATH the configuration's path
  *     and LINE in 0..(physical lines in the file), or, when the file names
- *     a login map, "MAP:LINE: why" for that map;
+ *     a login map, "MAP:LINE: why" for that map (unless a map path of ~1 KB
+ *     filled the 1 KB err buffer);
  *   - success: refcount 1, path as given, every size >= 0, every action and
  *     enum within its table; conf_dump() prints one line per key, each
  *     "key = value"; a loaded map answers sender_owners() for a few
@@ -155,7 +156,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (c == NULL) {
 		FZ_CHECK(err[0] != '\0', "conf_load failed without a reason");
 		line = fz_err_line(err, path);
-		if (line < 0) {
+		if (line < 0 && strlen(err) == sizeof(err) - 1) {
+			/* a map path of ~1 KB: the message was cut (as
+			   "relayguard -n" would cut it, err is 1 KB there) */
+		} else if (line < 0) {
 			/* only a login map may report under its own name */
 			FZ_CHECK(memmem(data, size, "sender_login_maps", 17),
 				 "err \"%s\" does not start with \"%s:LINE:\"",
