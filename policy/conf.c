@@ -124,7 +124,7 @@ conf_intp(struct conf *c, const struct conf_key *k)
 	return (int *)((char *)c + k->offset);
 }
 
-/* conf_check_socket - accept the forms libmilter's smfi_setconn takes */
+/* conf_check_socket - accept the socket forms the milter library takes */
 static int
 conf_check_socket(const char *v, char *why, size_t len)
 {
