@@ -115,6 +115,8 @@
 #   - Postfix' process names stay visible as zombies after pf_stop on this
 #     machine (PID 1 does not reap orphans); harmless.
 
+. "$(dirname "${BASH_SOURCE[0]}")/sink.sh"
+
 PF_DIR=${PF_DIR:-}
 PF_CONF=${PF_CONF:-}
 PF_SINK_PID=${PF_SINK_PID:-}
@@ -529,54 +531,20 @@ pf_sink_start() {
 	if [ -n "$PF_SINK_PID" ] && kill -0 "$PF_SINK_PID" 2>/dev/null; then
 		return 0
 	fi
-	# -d: one file per transaction, created at MAIL FROM, closed before
-	# the reply to "."; removed again on RSET or an aborted transaction.
-	setsid smtp-sink -4 -u $PF_USER -d "$PF_DIR/sink/%Y%m%d%H%M%S." \
-		127.0.0.1:"$RG_SINK_PORT" 100 >>"$PF_DIR/sink.log" 2>&1 &
-	PF_SINK_PID=$!
-	_pf_wait_listen 10 "$RG_SINK_PORT" || {
+	PF_SINK_PID=$(sink_start "$PF_DIR" "$RG_SINK_PORT" "$PF_USER") || {
 		_pf_err "smtp-sink did not start; see $PF_DIR/sink.log"
 		return 1
 	}
-	# Under job control setsid forks, and $! is not smtp-sink: ask ss.
-	if [ "$(cat "/proc/$PF_SINK_PID/comm" 2>/dev/null)" != smtp-sink ]; then
-		PF_SINK_PID=$(ss -Hltnp "sport = :$RG_SINK_PORT" |
-			grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)
-	fi
-	echo "$PF_SINK_PID" >"$PF_DIR/sink.pid"
 }
 
 pf_sink_stop() {
-	local pid=$PF_SINK_PID
-	# a sink left behind by an earlier shell (aborted run) of this DIR
-	if [ -z "$pid" ] && [ -n "$PF_DIR" ] && [ -f "$PF_DIR/sink.pid" ]; then
-		pid=$(cat "$PF_DIR/sink.pid")
-	fi
-	[ -n "$PF_DIR" ] && rm -f "$PF_DIR/sink.pid"
+	sink_stop "$PF_DIR" "$RG_SINK_PORT" "$PF_SINK_PID"
 	PF_SINK_PID=
-	[ -n "$pid" ] || return 0
-	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = smtp-sink ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	_pf_wait_closed 5 "$RG_SINK_PORT"
-	return 0
 }
 
 pf_sink_files() {
 	_pf_need_setup || return 1
-	local open="" f files
-	# list first, then ask which are still open: a file created between
-	# the two steps is then either not listed or seen as open, never
-	# reported half-written
-	files=$(_pf_oldest_first "$PF_DIR/sink")
-	if [ -n "$PF_SINK_PID" ] && [ -d "/proc/$PF_SINK_PID/fd" ]; then
-		open=$(find "/proc/$PF_SINK_PID/fd" -type l -printf '%l\n' 2>/dev/null)
-	fi
-	[ -n "$files" ] || return 0
-	while IFS= read -r f; do
-		if [ -n "$open" ] && grep -qxF "$f" <<<"$open"; then continue; fi
-		echo "$f"
-	done <<<"$files"
+	sink_files "$PF_DIR" "$PF_SINK_PID"
 }
 
 pf_wait_sink() {

@@ -159,12 +159,11 @@
 #   - Delivery to the sink is in the background after the 250 to ".":
 #     use sm_wait_sink.  A message that could not be relayed waits in the
 #     queue, retried every 10 s (-q10s).
-#   - sm_sink_files lists the directory before it asks which files
-#     smtp-sink has open; the other order (tests/postfix.sh's
-#     pf_sink_files) can pass a file created in between for complete.
 #   - The ports are fixed: two copies at once would mix up their traffic.
 #     RG_MILTER_PORT (lib.sh) is shared with the Postfix tests: run them
 #     one after the other, or override it.
+
+. "$(dirname "${BASH_SOURCE[0]}")/sink.sh"
 
 RG_SM_PORT=${RG_SM_PORT:-18725}
 RG_SM_SINK_PORT=${RG_SM_SINK_PORT:-18726}
@@ -438,36 +437,17 @@ _sm_sink_start() {
 		_sm_err "port $RG_SM_SINK_PORT is taken (a sink left behind? SM_DIR=DIR sm_stop)"
 		return 1
 	fi
-	# -d: one file per transaction, created at MAIL FROM, closed before
-	# the reply to "."; -h: greet as sink.test, not as mx.test
-	setsid smtp-sink -4 -u $SM_SINK_USER -h sink.test \
-		-d "$SM_DIR/sink/%Y%m%d%H%M%S." \
-		127.0.0.1:"$RG_SM_SINK_PORT" 100 >>"$SM_DIR/sink.log" 2>&1 &
-	SM_SINK_PID=$!
-	_sm_wait_listen 10 "$RG_SM_SINK_PORT" || {
+	# -h: greet as sink.test, not as mx.test (a loop to Sendmail)
+	SM_SINK_PID=$(sink_start "$SM_DIR" "$RG_SM_SINK_PORT" "$SM_SINK_USER" \
+		-h sink.test) || {
 		_sm_err "smtp-sink did not start; see $SM_DIR/sink.log"
 		return 1
 	}
-	# under job control setsid forks, and $! is not smtp-sink: ask ss
-	if [ "$(cat "/proc/$SM_SINK_PID/comm" 2>/dev/null)" != smtp-sink ]; then
-		SM_SINK_PID=$(_sm_listener_pid "$RG_SM_SINK_PORT")
-	fi
-	echo "$SM_SINK_PID" >"$SM_DIR/sink.pid"
 }
 
 _sm_sink_stop() {
-	local pid=$SM_SINK_PID
-	if [ -z "$pid" ] && [ -n "$SM_DIR" ] && [ -f "$SM_DIR/sink.pid" ]; then
-		pid=$(cat "$SM_DIR/sink.pid")
-	fi
-	[ -n "$SM_DIR" ] && rm -f "$SM_DIR/sink.pid"
+	sink_stop "$SM_DIR" "$RG_SM_SINK_PORT" "$SM_SINK_PID"
 	SM_SINK_PID=
-	[ -n "$pid" ] || return 0
-	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = smtp-sink ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	_sm_wait_closed 5 "$RG_SM_SINK_PORT"
-	return 0
 }
 
 sm_start() {
@@ -555,11 +535,6 @@ sm_queue_count() {
 	find "$SM_DIR/queue" -type f -name 'qf*' | wc -l
 }
 
-# List files with their mtime, oldest first (same second: by name).
-_sm_oldest_first() {
-	find "$@" -maxdepth 1 -type f -printf '%T@ %p\n' 2>/dev/null |
-		sort -k1,1n -k2 | cut -d' ' -f2-
-}
 
 # List the files first, then ask which are open: a file smtp-sink creates
 # (at MAIL FROM) after the listing is not listed, and one it closes after
@@ -567,16 +542,7 @@ _sm_oldest_first() {
 # the two steps would pass for complete while it is being written.
 sm_sink_files() {
 	_sm_need_setup || return 1
-	local files open="" f
-	files=$(_sm_oldest_first "$SM_DIR/sink")
-	[ -n "$files" ] || return 0
-	if [ -n "$SM_SINK_PID" ] && [ -d "/proc/$SM_SINK_PID/fd" ]; then
-		open=$(find "/proc/$SM_SINK_PID/fd" -type l -printf '%l\n' 2>/dev/null)
-	fi
-	while IFS= read -r f; do
-		if [ -n "$open" ] && grep -qxF "$f" <<<"$open"; then continue; fi
-		echo "$f"
-	done <<<"$files"
+	sink_files "$SM_DIR" "$SM_SINK_PID"
 }
 
 sm_wait_sink() {
