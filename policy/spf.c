@@ -699,29 +699,19 @@ spf_expand(struct spf_ctx *c, const char *domain, const char *s, size_t len,
 		}
 		if (i + 1 >= len)
 			return -1;
-		switch (s[i + 1]) {
-		case '%':
-			if (spf_put(out, size, &o, "%", 1) != 0)
+		if (s[i + 1] != '{') {
+			/* "%%" "%_" "%-" (section 7.1); anything else is bad */
+			const char *rep = s[i + 1] == '%' ? "%" :
+			    s[i + 1] == '_' ? " " : s[i + 1] == '-' ? "%20" :
+			    NULL;
+
+			if (rep == NULL)
+				return -1;
+			if (spf_put(out, size, &o, rep, strlen(rep)) != 0)
 				return -2;
 			i += 2;
 			lit = i;
 			continue;
-		case '_':
-			if (spf_put(out, size, &o, " ", 1) != 0)
-				return -2;
-			i += 2;
-			lit = i;
-			continue;
-		case '-':
-			if (spf_put(out, size, &o, "%20", 3) != 0)
-				return -2;
-			i += 2;
-			lit = i;
-			continue;
-		case '{':
-			break;
-		default:
-			return -1;
 		}
 		i += 2;
 		if (i >= len)
