@@ -1,5 +1,5 @@
 /*
- * fuzz_addr - addr_parse_list() (policy/addr.c) on arbitrary header values.
+ * fuzz_addr - addr_parse_list() (policy/mail/addr.c) on arbitrary header values.
  *
  * Feeds: the input as a From:/Sender: field value, exactly size bytes and
  * not NUL-terminated (so ASan catches any read past len); then

@@ -1,5 +1,5 @@
 /*
- * fuzz_conf - conf_load() (policy/conf.c, with policy/lines.c under it and
+ * fuzz_conf - conf_load() (policy/core/conf.c, with policy/lib/lines.c under it and
  * the login map that sender_login_maps names).
  *
  * Feeds: the input written to a new mkstemp file in a private directory

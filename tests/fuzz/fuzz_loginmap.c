@@ -1,5 +1,5 @@
 /*
- * fuzz_loginmap - loginmap_load() (policy/loginmap.c over policy/lines.c),
+ * fuzz_loginmap - loginmap_load() (policy/mail/loginmap.c over policy/lib/lines.c),
  * then the lookups sender.c makes: loginmap_get, loginmap_match with $N
  * substitution, sender_owners, loginmap_owns.
  *

@@ -1,5 +1,5 @@
 /*
- * fuzz_netaddr - netaddr_parse() and netlist_parse() (policy/netaddr.c),
+ * fuzz_netaddr - netaddr_parse() and netlist_parse() (policy/lib/netaddr.c),
  * the parsers behind trusted_networks, resolver addresses and client
  * addresses from the MTA.
  *

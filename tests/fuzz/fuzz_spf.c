@@ -1,5 +1,5 @@
 /*
- * fuzz_spf - the SPF evaluator (policy/spf.c; with -DFUZZ_SPF_LIBSPF2 the
+ * fuzz_spf - the SPF evaluator (policy/checks/spf/spf.c; with -DFUZZ_SPF_LIBSPF2 the
  * libspf2 engine, policy/spf_libspf2.c) against a DNS made of the input.
  *
  * Feeds: byte 0 chooses the scenario, the rest is split at "\n" into up to

@@ -157,7 +157,7 @@ for bad in "max_message_size = big" "socket = tcp:1" "trusted_networks = 1.2.3.4
 	fi
 done
 # every key of the table is documented in the shipped file
-keys=$(grep -o '{ "[a-z_]*", CT_' "$RG_TOP/policy/conf.c" | cut -d'"' -f2)
+keys=$(grep -o '{ "[a-z_]*", CT_' "$RG_TOP/policy/core/conf.c" | cut -d'"' -f2)
 missing=""
 for k in $keys; do grep -q "^$k =" "$RG_TOP/conf/relayguard.conf" || missing="$missing $k"; done
 if [ -z "$missing" ]; then t_pass config/every-key-documented; else
