@@ -1,11 +1,17 @@
 /*
- * callbacks - libmilter glue (see callbacks.h).
+ * callbacks - the milter steps (see callbacks.h).
  *
- * Each connection gets a struct cb_conn holding the policy message, which
- * keeps a reference to the configuration current at connect time.  The
- * callbacks only copy data in and hand verdicts to mta.c.  A callback that
- * finds no connection state (the MTA skipped a step, or memory is gone)
- * tempfails: when relayguard cannot decide, the MTA must retry.
+ * Each connection gets a struct cb_conn holding the policy session, which
+ * keeps a reference to the configuration current at negotiation.  The
+ * callbacks only copy data in and hand verdicts to mta.c.  A step that
+ * finds no connection state (the MTA skipped negotiation and connect)
+ * makes it then; whatever cannot go on is an internal error, decided by
+ * internal_error_action and logged like any verdict.
+ *
+ * A message counts as in flight (daemon_txn_begin) from MAIL FROM until
+ * the step after its end: libmilter writes the end-of-message reply only
+ * after cb_eom returns, so a SIGTERM drain must not count it done before
+ * the next step or the close.
  */
 #include "config.h"
 
@@ -15,138 +21,184 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <libmilter/mfapi.h>
-
 #include "callbacks.h"
 #include "daemon.h"
 #include "log.h"
-#include "mta.h"
 #include "policy.h"
 #include "util.h"
 
 struct cb_conn {
-	struct msg	*msg;
+	struct session	*sess;
 	struct verdict	verdict;
-	int		in_txn;		/* counted by daemon_txn_begin() */
+	int		leadspc;	/* header values keep leading space */
+	int		counted;	/* counted by daemon_txn_begin() */
+	int		ended;		/* the transaction was decided */
 };
 
-static struct cb_conn *
-cb_get(SMFICTX *ctx)
+/* cb_release - the previous message's reply is out: stop counting it */
+static void
+cb_release(struct cb_conn *c)
 {
-	return smfi_getpriv(ctx);
+	if (c->counted && c->ended) {
+		c->counted = 0;
+		daemon_txn_end();
+	}
+}
+
+/* cb_new - connection state on the configuration current now */
+static struct cb_conn *
+cb_new(struct mta *mta, int leadspc)
+{
+	struct cb_conn *c = xcalloc(1, sizeof(*c));
+	struct conf *conf = daemon_conf();
+
+	c->sess = session_new(conf);
+	conf_unref(conf);
+	c->leadspc = leadspc;
+	verdict_init(&c->verdict);
+	mta->ops->set_priv(mta, c);
+	return c;
+}
+
+/* cb_get - this connection's state; made now if the MTA skipped connect */
+static struct cb_conn *
+cb_get(struct mta *mta)
+{
+	struct cb_conn *c = mta->ops->get_priv(mta);
+
+	if (c == NULL)
+		c = cb_new(mta, 0);
+	cb_release(c);
+	return c;
 }
 
 /* cb_macros - copy the macros the policy uses, whenever the MTA sends them */
 static void
-cb_macros(SMFICTX *ctx, struct msg *m)
+cb_macros(struct mta *mta, struct cb_conn *c)
 {
 	static const char *const names[] = {
 		"i", "{auth_authen}", "{auth_type}",
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *v = smfi_getsymval(ctx, (char *)names[i]);
+		const char *v = mta->ops->macro(mta, names[i]);
 
 		if (v != NULL)
-			msg_set_macro(m, names[i], v);
+			session_set_macro(c->sess, names[i], v);
 	}
 }
 
-/* cb_txn_end - the transaction is over: reset it, release the count */
+/* cb_verdict - the observer hook, for every verdict that was logged */
+static void
+cb_verdict(struct mta *mta, struct cb_conn *c)
+{
+	if (mta->ops->verdict)
+		mta->ops->verdict(mta, c->sess, c->sess->txn, &c->verdict);
+}
+
+/* cb_txn_end - the transaction is over: forget it (the count waits) */
 static void
 cb_txn_end(struct cb_conn *c)
 {
-	if (c->in_txn) {
-		c->in_txn = 0;
-		daemon_txn_end();
-	}
-	msg_reset(c->msg);
+	policy_abort(c->sess);
 	verdict_clear(&c->verdict);
+	c->ended = c->counted;
 }
 
 /* cb_end - the stage ended the transaction: reply, and forget it */
-static sfsistat
-cb_end(SMFICTX *ctx, struct cb_conn *c)
+static enum mta_status
+cb_end(struct mta *mta, struct cb_conn *c)
 {
-	sfsistat rc = mta_stage(ctx, &c->verdict);
+	enum mta_status rc;
 
+	cb_verdict(mta, c);
+	rc = mta_stage(mta, &c->verdict);
 	cb_txn_end(c);
 	return rc;
 }
 
-static sfsistat
-cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+unsigned
+cb_open(struct mta *mta, int leadspc)
 {
-	struct cb_conn *c = calloc(1, sizeof(*c));
-	struct conf *conf;
+	struct cb_conn *c = mta->ops->get_priv(mta);
+
+	if (c == NULL)
+		c = cb_new(mta, leadspc);
+	c->leadspc = leadspc;
+	return policy_needs(c->sess->conf);
+}
+
+enum mta_status
+cb_connect(struct mta *mta, const char *hostname, const struct sockaddr *sa)
+{
+	struct cb_conn *c = cb_get(mta);
 	char addr[INET6_ADDRSTRLEN] = "";
 
-	if (c == NULL)
-		return mta_tempfail(ctx, "4.3.0", "Out of memory");
-	conf = daemon_conf();
-	c->msg = msg_new(conf);
-	conf_unref(conf);
-	verdict_init(&c->verdict);
-	smfi_setpriv(ctx, c);
-
 	if (sa != NULL && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr,
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
 			  addr, sizeof(addr));
 	else if (sa != NULL && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr,
-			  addr, sizeof(addr));
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
+			  sizeof(addr));
 	if (*addr == '\0') {
-		const char *v = smfi_getsymval(ctx, "{client_addr}");
+		const char *v = mta->ops->macro(mta, "{client_addr}");
 
 		if (v != NULL)
-			msg_set_macro(c->msg, "{client_addr}", v);
+			session_set_macro(c->sess, "{client_addr}", v);
 	}
-	if (policy_connect(c->msg, *addr ? addr : NULL, hostname,
-			   &c->verdict))
-		return cb_end(ctx, c);
-	return SMFIS_CONTINUE;
+	if (policy_connect(c->sess, *addr ? addr : NULL, hostname,
+			   &c->verdict) != POLICY_CONTINUE)
+		return cb_end(mta, c);
+	return MTA_CONTINUE;
 }
 
-static sfsistat
-cb_helo(SMFICTX *ctx, char *helo)
+enum mta_status
+cb_helo(struct mta *mta, const char *helo)
 {
-	struct cb_conn *c = cb_get(ctx);
+	struct cb_conn *c = cb_get(mta);
 
-	if (c == NULL)
-		return mta_tempfail(ctx, "4.3.0", "Internal error");
-	if (policy_helo(c->msg, helo, &c->verdict))
-		return cb_end(ctx, c);
-	return SMFIS_CONTINUE;
+	if (policy_helo(c->sess, helo, &c->verdict) != POLICY_CONTINUE)
+		return cb_end(mta, c);
+	return MTA_CONTINUE;
 }
 
-static sfsistat
-cb_envfrom(SMFICTX *ctx, char **argv)
+enum mta_status
+cb_envfrom(struct mta *mta, char **argv)
 {
-	struct cb_conn *c = cb_get(ctx);
+	struct cb_conn *c = cb_get(mta);
 
-	if (c == NULL)
-		return mta_tempfail(ctx, "4.3.0", "Internal error");
 	cb_txn_end(c);		/* a new transaction on this connection */
-	if (!daemon_txn_begin())
-		return mta_tempfail(ctx, "4.3.2", "System shutting down, "
-				    "try again later");
-	c->in_txn = 1;
-	cb_macros(ctx, c->msg);
-	if (policy_mail(c->msg, argv[0], (const char *const *)argv + 1,
-			&c->verdict))
-		return cb_end(ctx, c);
-	return SMFIS_CONTINUE;
+	cb_release(c);
+	cb_macros(mta, c);
+	if (!daemon_txn_begin()) {
+		policy_shutdown(c->sess, &c->verdict);
+		return cb_end(mta, c);
+	}
+	c->counted = 1;
+	c->ended = 0;
+	if (policy_mail(c->sess, argv[0], (const char *const *)argv + 1,
+			&c->verdict) != POLICY_CONTINUE)
+		return cb_end(mta, c);
+	return MTA_CONTINUE;
 }
 
-static sfsistat
-cb_envrcpt(SMFICTX *ctx, char **argv)
+enum mta_status
+cb_envrcpt(struct mta *mta, char **argv)
 {
-	struct cb_conn *c = cb_get(ctx);
+	struct cb_conn *c = cb_get(mta);
+	enum mta_status rc;
 
-	if (c == NULL)
-		return mta_tempfail(ctx, "4.3.0", "Internal error");
-	if (policy_rcpt(c->msg, argv[0], &c->verdict))
-		return cb_end(ctx, c);
-	return SMFIS_CONTINUE;
+	switch (policy_rcpt(c->sess, argv[0], &c->verdict)) {
+	case POLICY_REFUSED:
+		/* this recipient only: the transaction goes on */
+		cb_verdict(mta, c);
+		rc = mta_stage(mta, &c->verdict);
+		verdict_clear(&c->verdict);
+		return rc;
+	case POLICY_END:
+		return cb_end(mta, c);
+	}
+	return MTA_CONTINUE;
 }
 
 /*
@@ -154,113 +206,86 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
  * a DATA step the MTA's next small packet waits on TCP delayed ACKs
  * (about 40 ms a message).  The queue id is often first known here.
  */
-static sfsistat
-cb_data(SMFICTX *ctx)
+enum mta_status
+cb_data(struct mta *mta)
 {
-	struct cb_conn *c = cb_get(ctx);
+	struct cb_conn *c = cb_get(mta);
 
-	if (c == NULL)
-		return mta_tempfail(ctx, "4.3.0", "Internal error");
-	cb_macros(ctx, c->msg);
-	return SMFIS_CONTINUE;
+	cb_macros(mta, c);
+	return MTA_CONTINUE;
 }
 
-static sfsistat
-cb_header(SMFICTX *ctx, char *name, char *value)
+enum mta_status
+cb_header(struct mta *mta, const char *name, const char *value)
 {
-	struct cb_conn *c = cb_get(ctx);
+	struct cb_conn *c = cb_get(mta);
 
-	if (c == NULL)
-		return mta_tempfail(ctx, "4.3.0", "Internal error");
-	if (policy_header(c->msg, name, value, &c->verdict))
-		return cb_end(ctx, c);
-	return SMFIS_CONTINUE;
+	if (policy_header(c->sess, name, value, c->leadspc, &c->verdict) !=
+	    POLICY_CONTINUE)
+		return cb_end(mta, c);
+	return MTA_CONTINUE;
 }
 
-static sfsistat
-cb_eoh(SMFICTX *ctx)
+enum mta_status
+cb_eoh(struct mta *mta)
 {
-	struct cb_conn *c = cb_get(ctx);
+	struct cb_conn *c = cb_get(mta);
 
-	if (c == NULL)
-		return mta_tempfail(ctx, "4.3.0", "Internal error");
-	cb_macros(ctx, c->msg);
-	if (policy_eoh(c->msg, &c->verdict))
-		return cb_end(ctx, c);
-	return SMFIS_CONTINUE;
+	cb_macros(mta, c);
+	if (policy_eoh(c->sess, &c->verdict) != POLICY_CONTINUE)
+		return cb_end(mta, c);
+	return MTA_CONTINUE;
 }
 
-static sfsistat
-cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
+enum mta_status
+cb_body(struct mta *mta, const unsigned char *data, size_t len)
 {
-	struct cb_conn *c = cb_get(ctx);
+	struct cb_conn *c = cb_get(mta);
 
-	if (c == NULL)
-		return mta_tempfail(ctx, "4.3.0", "Internal error");
-	if (policy_body(c->msg, data, len, &c->verdict))
-		return cb_end(ctx, c);
-	return SMFIS_CONTINUE;
+	if (policy_body(c->sess, data, len, &c->verdict) != POLICY_CONTINUE)
+		return cb_end(mta, c);
+	return MTA_CONTINUE;
 }
 
-static sfsistat
-cb_eom(SMFICTX *ctx)
+enum mta_status
+cb_eom(struct mta *mta)
 {
-	struct cb_conn *c = cb_get(ctx);
-	sfsistat rc;
+	struct cb_conn *c = cb_get(mta);
+	enum mta_status rc;
 
-	if (c == NULL)
-		return mta_tempfail(ctx, "4.3.0", "Internal error");
-	cb_macros(ctx, c->msg);
-	policy_eom(c->msg, &c->verdict);
-	rc = mta_eom(ctx, &c->verdict);
+	cb_macros(mta, c);
+	policy_eom(c->sess, &c->verdict);
+	cb_verdict(mta, c);
+	rc = mta_eom(mta, &c->verdict);
 	cb_txn_end(c);
 	return rc;
 }
 
-static sfsistat
-cb_abort(SMFICTX *ctx)
+enum mta_status
+cb_abort(struct mta *mta)
 {
-	struct cb_conn *c = cb_get(ctx);
+	struct cb_conn *c = mta->ops->get_priv(mta);
 
-	if (c != NULL)
+	if (c != NULL) {
+		cb_release(c);
 		cb_txn_end(c);
-	return SMFIS_CONTINUE;
+		cb_release(c);
+	}
+	return MTA_CONTINUE;
 }
 
-static sfsistat
-cb_close(SMFICTX *ctx)
+enum mta_status
+cb_close(struct mta *mta)
 {
-	struct cb_conn *c = cb_get(ctx);
+	struct cb_conn *c = mta->ops->get_priv(mta);
 
 	if (c == NULL)
-		return SMFIS_CONTINUE;
-	smfi_setpriv(ctx, NULL);
+		return MTA_CONTINUE;
+	mta->ops->set_priv(mta, NULL);
 	cb_txn_end(c);
-	msg_free(c->msg);
+	cb_release(c);
+	session_free(c->sess);
 	verdict_clear(&c->verdict);
 	free(c);
-	return SMFIS_CONTINUE;
-}
-
-static struct smfiDesc cb_desc = {
-	.xxfi_name = "relayguard",
-	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
-	.xxfi_connect = cb_connect,
-	.xxfi_helo = cb_helo,
-	.xxfi_envfrom = cb_envfrom,
-	.xxfi_envrcpt = cb_envrcpt,
-	.xxfi_header = cb_header,
-	.xxfi_eoh = cb_eoh,
-	.xxfi_body = cb_body,
-	.xxfi_eom = cb_eom,
-	.xxfi_abort = cb_abort,
-	.xxfi_close = cb_close,
-	.xxfi_data = cb_data,
-};
-
-const struct smfiDesc *
-callbacks_desc(void)
-{
-	return &cb_desc;
+	return MTA_CONTINUE;
 }

@@ -1,12 +1,38 @@
 /*
- * callbacks - libmilter callbacks: copy the MTA's data into the policy
- * message, run the stage, and let mta.c apply the verdict.
+ * callbacks - the milter steps: copy the MTA's data into the session,
+ * run the policy stage, and apply the verdict through a struct mta.
+ *
+ * They know nothing of libmilter: milter.c calls them from libmilter's
+ * callbacks, "relayguard check" calls them from its stand-in MTA, so
+ * both take the same path.  Each returns what the step answers.
  */
 #ifndef RG_CALLBACKS_H
 #define RG_CALLBACKS_H
 
-struct smfiDesc;
+#include <stddef.h>
 
-const struct smfiDesc *callbacks_desc(void);
+#include "mta.h"
+
+struct sockaddr;
+
+/*
+ * cb_open - protocol negotiation: make the connection's state, holding
+ * the configuration current now.  leadspc: header values will arrive
+ * with their leading white space.  Returns what the checks need
+ * (POLICY_NEED_*), from which the caller asks the MTA for the steps.
+ */
+unsigned cb_open(struct mta *, int leadspc);
+enum mta_status cb_connect(struct mta *, const char *hostname,
+			   const struct sockaddr *);
+enum mta_status cb_helo(struct mta *, const char *helo);
+enum mta_status cb_envfrom(struct mta *, char **argv);
+enum mta_status cb_envrcpt(struct mta *, char **argv);
+enum mta_status cb_data(struct mta *);
+enum mta_status cb_header(struct mta *, const char *name, const char *value);
+enum mta_status cb_eoh(struct mta *);
+enum mta_status cb_body(struct mta *, const unsigned char *data, size_t len);
+enum mta_status cb_eom(struct mta *);
+enum mta_status cb_abort(struct mta *);
+enum mta_status cb_close(struct mta *);
 
 #endif

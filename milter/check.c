@@ -1,9 +1,11 @@
 /*
  * check - the "relayguard check" command (see check.h).
  *
- * It drives the policy through the same stages, in the same order, as the
- * milter callbacks do, with rawmsg.c standing in for the MTA's header and
- * body splitting.  Without --mail-from the envelope sender is taken from
+ * It runs the milter callbacks themselves (callbacks.c), as the daemon
+ * does, behind a stand-in for the MTA: the steps Postfix 3.7 sends, in its
+ * order, with rawmsg.c splitting the message as Postfix's milter client
+ * does, and the MTA actions (reply, header edits, quarantine) recorded
+ * and printed instead of applied.  Without --mail-from the envelope sender is taken from
  * the message, as the MTA would have had it: Return-Path, else the first
  * From address (a mail client uses that), else the null sender.  Exit codes: 0 verdict reached, 1 the message could not
  * be read, 2 bad usage or configuration.
@@ -17,12 +19,20 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "addr.h"
+#include "callbacks.h"
 #include "check.h"
 #include "conf.h"
+#include "daemon.h"
 #include "log.h"
 #include "policy.h"
 #include "rawmsg.h"
+#include "session.h"
+#include "txn.h"
 #include "util.h"
 
 #define CHECK_MAX_RCPTS	1000
@@ -102,26 +112,6 @@ check_parse(int argc, char **argv, struct check_args *a)
 	return 0;
 }
 
-/* check_print - the verdict in the documented line format */
-static void
-check_print(const struct msg *m, const struct verdict *v)
-{
-	printf("verdict: %s\n", verdict_action_name(v->action));
-	if (v->code[0])
-		printf("reply: %s %s %s\n", v->code, v->xcode,
-		       v->text ? v->text : "");
-	for (size_t i = 0; i < v->nadd; i++)
-		printf("header: %s: %s\n", v->add[i].name, v->add[i].value);
-	for (size_t i = 0; i < v->nremove; i++)
-		printf("remove-header: %s\n", v->remove[i].name);
-	for (size_t i = 0; i < m->symbols.count; i++) {
-		const struct symbol *s = &m->symbols.v[i];
-
-		printf("symbol: %s %.2f%s%s\n", s->name, s->score,
-		       *s->detail ? " " : "", s->detail);
-	}
-}
-
 /* check_field - the unfolded value of the first field NAME in head */
 static char *
 check_field(const char *head, size_t len, const char *name)
@@ -167,7 +157,7 @@ check_sender(const char *head, size_t len)
 	char *v, *out = NULL;
 
 	if ((v = check_field(head, len, "Return-Path")) != NULL) {
-		char *t = util_trim(v), *addr = msg_addr_strip(t);
+		char *t = util_trim(v), *addr = txn_addr_strip(t);
 
 		free(v);
 		return addr;
@@ -187,37 +177,6 @@ check_sender(const char *head, size_t len)
 	return out ? out : xstrdup("");
 }
 
-/* check_envelope - the SMTP stages before DATA; 1 if the policy ended it */
-static int
-check_envelope(struct msg *m, const struct check_args *a, const char *sender,
-	       struct verdict *v)
-{
-	const char *const noargs[] = { NULL };
-	struct sbuf from;
-	int rc = 0;
-
-	if (policy_connect(m, a->client_ip, a->client_name ?
-			   a->client_name : "unknown", v))
-		return 1;
-	if (a->helo && policy_helo(m, a->helo, v))
-		return 1;
-	msg_set_macro(m, "i", a->queue_id ? a->queue_id : "");
-	if (a->auth_user) {
-		msg_set_macro(m, "{auth_authen}", a->auth_user);
-		msg_set_macro(m, "{auth_type}", "PLAIN");
-	}
-	sbuf_init(&from);
-	sbuf_printf(&from, "<%s>", sender);
-	rc = policy_mail(m, from.data, noargs, v);
-	sbuf_free(&from);
-	if (rc)
-		return 1;
-	for (size_t i = 0; i < a->nrcpts; i++)
-		if (policy_rcpt(m, a->rcpts[i], v))
-			return 1;
-	return 0;
-}
-
 /* check_head - read until the end of the header section (bounded) */
 static int
 check_head(FILE *fp, struct sbuf *head, size_t cap)
@@ -235,17 +194,259 @@ check_head(FILE *fp, struct sbuf *head, size_t cap)
 	return ferror(fp) ? -1 : 0;
 }
 
+/* the stand-in MTA: what the callbacks asked for, to print */
+struct check_mta {
+	const struct check_args *args;
+	void		*priv;
+	char		*sender;	/* "<addr>" */
+	int		leadspc;
+	unsigned	needs;
+	int		ended;		/* the transaction ended early */
+	int		have_verdict;
+	enum action	action;
+	int		quarantined;
+	struct sbuf	reply;		/* "CODE X.Y.Z TEXT", or empty */
+	struct sbuf	edits;		/* header: and remove-header: lines */
+	struct sbuf	symbols;	/* symbol: lines of the last verdict */
+	struct sbuf	refused;	/* refused-rcpt: lines */
+};
+
+static const char *
+check_macro(struct mta *m, const char *name)
+{
+	struct check_mta *cm = m->ctx;
+	const struct check_args *a = cm->args;
+
+	if (strcmp(name, "i") == 0)
+		return a->queue_id ? a->queue_id : NULL;
+	if (strcmp(name, "{auth_authen}") == 0)
+		return a->auth_user;
+	if (strcmp(name, "{auth_type}") == 0)
+		return a->auth_user ? "PLAIN" : NULL;
+	if (strcmp(name, "{client_addr}") == 0)
+		return a->client_ip;
+	return NULL;
+}
+
+static void *
+check_get_priv(struct mta *m)
+{
+	return ((struct check_mta *)m->ctx)->priv;
+}
+
+static void
+check_set_priv(struct mta *m, void *p)
+{
+	((struct check_mta *)m->ctx)->priv = p;
+}
+
+/* check_reply - as the MTA would send it: "%%" is one "%" on the wire */
+static int
+check_reply(struct mta *m, const char *code, const char *xcode,
+	    const char *text)
+{
+	struct check_mta *cm = m->ctx;
+
+	sbuf_reset(&cm->reply);
+	sbuf_printf(&cm->reply, "%s %s ", code, xcode);
+	for (const char *p = text; *p; p++) {
+		if (p[0] == '%' && p[1] == '%')
+			p++;
+		sbuf_append(&cm->reply, p, 1);
+	}
+	return 0;
+}
+
+static int
+check_add_header(struct mta *m, const char *name, const char *value)
+{
+	struct check_mta *cm = m->ctx;
+
+	sbuf_printf(&cm->edits, "header: %s: %s\n", name, value);
+	return 0;
+}
+
+static int
+check_ins_header(struct mta *m, int index, const char *name,
+		 const char *value)
+{
+	(void)index;
+	return check_add_header(m, name, value);
+}
+
+static int
+check_chg_header(struct mta *m, const char *name, int index,
+		 const char *value)
+{
+	struct check_mta *cm = m->ctx;
+
+	(void)index;
+	if (value == NULL)
+		sbuf_printf(&cm->edits, "remove-header: %s\n", name);
+	else
+		sbuf_printf(&cm->edits, "header: %s: %s\n", name, value);
+	return 0;
+}
+
+static int
+check_quarantine(struct mta *m, const char *reason)
+{
+	((struct check_mta *)m->ctx)->quarantined = 1;
+	(void)reason;
+	return 0;
+}
+
+/* check_symbols - one line per result, the connection's first */
+static void
+check_symbols(struct sbuf *out, const struct symbols *set)
+{
+	for (size_t i = 0; set && i < set->count; i++) {
+		const struct symbol *sym = &set->v[i];
+
+		sbuf_printf(out, "symbol: %s %.2f%s%s\n", sym->name, sym->score,
+			    *sym->detail ? " " : "", sym->detail);
+	}
+}
+
+static void
+check_verdict(struct mta *m, const struct session *s, const struct txn *t,
+	      const struct verdict *v)
+{
+	struct check_mta *cm = m->ctx;
+
+	cm->have_verdict = 1;
+	cm->action = v->action;
+	sbuf_reset(&cm->symbols);
+	check_symbols(&cm->symbols, &s->symbols);
+	if (t != NULL)
+		check_symbols(&cm->symbols, &t->symbols);
+}
+
+static const struct mta_ops check_ops = {
+	.macro = check_macro,
+	.get_priv = check_get_priv,
+	.set_priv = check_set_priv,
+	.reply = check_reply,
+	.add_header = check_add_header,
+	.ins_header = check_ins_header,
+	.chg_header = check_chg_header,
+	.quarantine = check_quarantine,
+	.verdict = check_verdict,
+};
+
+/* the rawmsg sink: header and body steps into the callbacks */
+static int
+check_sink_header(void *ctx, const char *name, const char *value)
+{
+	struct mta *m = ctx;
+
+	return cb_header(m, name, value) != MTA_CONTINUE;
+}
+
+static int
+check_sink_eoh(void *ctx)
+{
+	struct mta *m = ctx;
+
+	return cb_eoh(m) != MTA_CONTINUE;
+}
+
+static int
+check_sink_body(void *ctx, const unsigned char *data, size_t len)
+{
+	struct mta *m = ctx;
+	struct check_mta *cm = m->ctx;
+
+	/* no body step negotiated: the MTA does not send it */
+	if (!(cm->needs & POLICY_NEED_BODY))
+		return 0;
+	return cb_body(m, data, len) != MTA_CONTINUE;
+}
+
+/* check_sockaddr - the client address as the MTA's connect step gives it */
+static const struct sockaddr *
+check_sockaddr(const char *ip, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (ip == NULL)
+		return NULL;
+	if (inet_pton(AF_INET, ip, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		return (struct sockaddr *)ss;
+	}
+	if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		return (struct sockaddr *)ss;
+	}
+	return NULL;		/* malformed: only the {client_addr} macro */
+}
+
+/*
+ * check_envelope - connect, HELO, MAIL FROM, RCPT TO; 1 when the
+ * transaction ended (or every recipient was refused)
+ */
+static int
+check_envelope(struct mta *m, struct check_mta *cm)
+{
+	const struct check_args *a = cm->args;
+	struct sockaddr_storage ss;
+	char *argv[2] = { NULL, NULL };
+	size_t refused = 0;
+
+	if (cb_connect(m, a->client_name ? a->client_name : "unknown",
+		       check_sockaddr(a->client_ip, &ss)) != MTA_CONTINUE)
+		return 1;
+	if (a->helo && cb_helo(m, a->helo) != MTA_CONTINUE)
+		return 1;
+	argv[0] = cm->sender;
+	if (cb_envfrom(m, argv) != MTA_CONTINUE)
+		return 1;
+	for (size_t i = 0; i < a->nrcpts; i++) {
+		struct sbuf r;
+		enum mta_status st;
+
+		sbuf_init(&r);
+		sbuf_printf(&r, "<%s>", a->rcpts[i]);
+		argv[0] = r.data;
+		sbuf_reset(&cm->reply);
+		st = cb_envrcpt(m, argv);
+		if (st == MTA_REJECT || st == MTA_TEMPFAIL) {
+			sbuf_printf(&cm->refused, "refused-rcpt: %s %s\n",
+				    r.data, cm->reply.data ? cm->reply.data :
+				    "");
+			refused++;
+		}
+		sbuf_free(&r);
+		if (st == MTA_DISCARD || st == MTA_ACCEPT)
+			return 1;
+	}
+	/* the MTA does not go on to DATA without a recipient */
+	if (a->nrcpts > 0 && refused == a->nrcpts)
+		return 1;
+	sbuf_reset(&cm->reply);
+	cm->have_verdict = 0;
+	return cb_data(m) != MTA_CONTINUE;
+}
+
 /* check_message - header and body through rawmsg, then end of message */
 static int
-check_message(struct msg *m, FILE *fp, const struct sbuf *head,
-	      const char *name, struct verdict *v)
+check_message(struct mta *m, FILE *fp, const struct sbuf *head,
+	      const char *name, long long max_header)
 {
+	struct check_mta *cm = m->ctx;
+	struct rawmsg_sink sink = {
+		m, check_sink_header, check_sink_eoh, check_sink_body,
+		cm->leadspc,
+	};
 	struct rawmsg r;
 	char buf[65536];
 	size_t n;
 	int rc = 0;
 
-	rawmsg_init(&r, m, v);
+	rawmsg_init(&r, &sink, max_header);
 	if (!rawmsg_feed(&r, head->data, head->len))
 		while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
 			if (rawmsg_feed(&r, buf, n))
@@ -255,20 +456,41 @@ check_message(struct msg *m, FILE *fp, const struct sbuf *head,
 			strerror(errno));
 		rc = -1;
 	}
-	rawmsg_finish(&r);
+	if (!rawmsg_finish(&r) && rc == 0)
+		cb_eom(m);
 	return rc;
+}
+
+/* check_print - the verdict in the documented line format */
+static void
+check_print(const struct check_mta *cm)
+{
+	enum action a = cm->have_verdict ? cm->action : ACTION_ACCEPT;
+
+	if (a == ACTION_ACCEPT && cm->quarantined)
+		a = ACTION_QUARANTINE;
+	printf("verdict: %s\n", verdict_action_name(a));
+	if (cm->reply.len)
+		printf("reply: %s\n", cm->reply.data);
+	if (cm->refused.len)
+		fputs(cm->refused.data, stdout);
+	if (cm->edits.len)
+		fputs(cm->edits.data, stdout);
+	if (cm->symbols.len)
+		fputs(cm->symbols.data, stdout);
 }
 
 int
 check_main(int argc, char **argv)
 {
 	struct check_args a;
+	struct check_mta cm;
+	struct mta m = { &check_ops, &cm };
 	struct conf *conf;
-	struct msg *m;
-	struct verdict v;
 	FILE *fp = stdin;
 	struct sbuf head;
 	char err[1024], *sender;
+	long long max_header;
 	int rc = 0;
 
 	if (check_parse(argc, argv, &a) != 0)
@@ -289,26 +511,54 @@ check_main(int argc, char **argv)
 		conf_unref(conf);
 		return 1;
 	}
+	max_header = conf->max_header_size;
 	sbuf_init(&head);
-	if (check_head(fp, &head, (size_t)conf->max_header_size + 65536) != 0) {
+	if (check_head(fp, &head, (size_t)max_header + 65536) != 0) {
 		fprintf(stderr, "relayguard check: %s: read error: %s\n",
 			a.file ? a.file : "-", strerror(errno));
 		rc = 1;
 	}
-	sender = a.mail_from ? msg_addr_strip(a.mail_from) :
+	sender = a.mail_from ? txn_addr_strip(a.mail_from) :
 	    check_sender(head.data ? head.data : "", head.len);
-	m = msg_new(conf);
+
+	memset(&cm, 0, sizeof(cm));
+	cm.args = &a;
+	sbuf_init(&cm.reply);
+	sbuf_init(&cm.edits);
+	sbuf_init(&cm.symbols);
+	sbuf_init(&cm.refused);
+	{
+		struct sbuf from;
+
+		sbuf_init(&from);
+		/* an address too long to keep goes to the MTA all the same */
+		if (sender != NULL)
+			sbuf_printf(&from, "<%s>", sender);
+		else
+			sbuf_puts(&from, a.mail_from);
+		cm.sender = sbuf_steal(&from);
+	}
+	/* the daemon's path: the configuration is the one it would use */
+	daemon_set_conf(conf);
 	conf_unref(conf);
-	verdict_init(&v);
-	if (rc == 0 && !check_envelope(m, &a, sender, &v) &&
-	    check_message(m, fp, &head, a.file ? a.file : "-", &v) != 0)
+	/* negotiation as with Postfix 3.7, which offers SMFIP_HDR_LEADSPC */
+	cm.leadspc = 1;
+	cm.needs = cb_open(&m, cm.leadspc);
+	if (rc == 0 && !check_envelope(&m, &cm) &&
+	    check_message(&m, fp, &head, a.file ? a.file : "-",
+			  max_header) != 0)
 		rc = 1;
+	cb_close(&m);
+	daemon_set_conf(NULL);
 	free(sender);
+	free(cm.sender);
 	sbuf_free(&head);
 	if (rc == 0)
-		check_print(m, &v);
-	verdict_clear(&v);
-	msg_free(m);
+		check_print(&cm);
+	sbuf_free(&cm.reply);
+	sbuf_free(&cm.edits);
+	sbuf_free(&cm.symbols);
+	sbuf_free(&cm.refused);
 	if (fp != stdin)
 		fclose(fp);
 	return rc;

@@ -30,7 +30,7 @@
 
 #include <libmilter/mfapi.h>
 
-#include "callbacks.h"
+#include "milter.h"
 #include "daemon.h"
 #include "log.h"
 #include "signals.h"
@@ -52,6 +52,18 @@ daemon_conf(void)
 	c = conf_ref(daemon_current);
 	pthread_mutex_unlock(&daemon_lock);
 	return c;
+}
+
+void
+daemon_set_conf(struct conf *c)
+{
+	struct conf *old;
+
+	pthread_mutex_lock(&daemon_lock);
+	old = daemon_current;
+	daemon_current = c ? conf_ref(c) : NULL;
+	pthread_mutex_unlock(&daemon_lock);
+	conf_unref(old);
 }
 
 /* daemon_reload - SIGHUP: swap in a new configuration if it is good */
@@ -145,12 +157,11 @@ daemon_drain(void)
 	conf_unref(c);
 	/*
 	 * Nothing is in flight any more: exit now rather than wait up to
-	 * five seconds for libmilter's listener to notice the stop.  The
-	 * last message's reply is written by libmilter just after our end-
-	 * of-message callback returns: give that a moment.  Idle MTA
-	 * connections then just see the milter go, as with any restart.
+	 * five seconds for libmilter's listener to notice the stop.  A
+	 * message counts as done only at the step after its end (or the
+	 * close), so its reply has been written.  Idle MTA connections then
+	 * just see the milter go, as with any restart.
 	 */
-	usleep(250000);
 	daemon_finish();
 	exit(0);
 }
@@ -285,7 +296,7 @@ daemon_run(struct conf *c, int foreground)
 
 	daemon_current = c;	/* takes the caller's reference */
 	daemon_pid_file = xstrdup(c->pid_file);
-	if (smfi_register(*callbacks_desc()) == MI_FAILURE) {
+	if (smfi_register(*milter_desc()) == MI_FAILURE) {
 		log_err("smfi_register failed");
 		return 1;
 	}

@@ -14,6 +14,8 @@
 int daemon_run(struct conf *, int foreground);
 /* daemon_conf - the current configuration, with a reference for the caller */
 struct conf *daemon_conf(void);
+/* daemon_set_conf - make c current (relayguard check: no daemon runs) */
+void daemon_set_conf(struct conf *);
 /*
  * daemon_txn_begin - a message starts; 0 when the daemon is shutting down
  * and the message must be tempfailed.  daemon_txn_end - it is over.

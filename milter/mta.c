@@ -1,8 +1,8 @@
 /*
- * mta - verdicts to libmilter calls (see mta.h).
+ * mta - verdicts to MTA actions (see mta.h).
  *
- * Diagnostics: a failing smfi_* call is logged; the verdict still stands
- * (the MTA then uses its own default text, or keeps an unedited header).
+ * Diagnostics: a refused action is logged; the verdict still stands (the
+ * MTA then uses its own default text, or keeps an unedited header).
  */
 #include "config.h"
 
@@ -12,8 +12,7 @@
 #include "mta.h"
 #include "util.h"
 
-/* mta_text - reply text safe for smfi_setreply: printable, '%' doubled */
-static void
+void
 mta_text(char *dst, size_t size, const char *src)
 {
 	size_t o = 0;
@@ -33,57 +32,58 @@ mta_text(char *dst, size_t size, const char *src)
 	dst[o] = '\0';
 }
 
+/* mta_reply - the verdict's SMTP reply, if it has one */
 static void
-mta_reply(SMFICTX *ctx, const struct verdict *v)
+mta_reply(struct mta *mta, const struct verdict *v)
 {
 	char text[1024];
 
 	if (v->code[0] == '\0')
 		return;
 	mta_text(text, sizeof(text), v->text);
-	if (smfi_setreply(ctx, (char *)v->code, (char *)v->xcode,
-			  text) != MI_SUCCESS)
-		log_warn("smfi_setreply %s %s failed", v->code, v->xcode);
+	if (mta->ops->reply(mta, v->code, v->xcode, text) != 0)
+		log_warn("setting the reply %s %s failed", v->code, v->xcode);
 }
 
-static sfsistat
-mta_status(const struct verdict *v)
+/* mta_status_of - the callback's answer for a verdict's action */
+static enum mta_status
+mta_status_of(const struct verdict *v)
 {
 	switch (v->action) {
 	case ACTION_REJECT:
-		return SMFIS_REJECT;
+		return MTA_REJECT;
 	case ACTION_TEMPFAIL:
-		return SMFIS_TEMPFAIL;
+		return MTA_TEMPFAIL;
 	case ACTION_DISCARD:
-		return SMFIS_DISCARD;
+		return MTA_DISCARD;
 	default:
-		return SMFIS_ACCEPT;
+		return MTA_ACCEPT;
 	}
 }
 
-sfsistat
-mta_stage(SMFICTX *ctx, const struct verdict *v)
+enum mta_status
+mta_stage(struct mta *mta, const struct verdict *v)
 {
-	mta_reply(ctx, v);
-	return mta_status(v);
+	mta_reply(mta, v);
+	return mta_status_of(v);
 }
 
-sfsistat
-mta_eom(SMFICTX *ctx, const struct verdict *v)
+enum mta_status
+mta_eom(struct mta *mta, const struct verdict *v)
 {
 	if (v->action == ACTION_ACCEPT || v->action == ACTION_QUARANTINE) {
 		for (size_t i = 0; i < v->nremove; i++)
-			if (smfi_chgheader(ctx, v->remove[i].name,
-					   v->remove[i].index, NULL) != MI_SUCCESS)
+			if (mta->ops->chg_header(mta, v->remove[i].name,
+						 v->remove[i].index, NULL) != 0)
 				log_warn("cannot remove header %s",
 					 v->remove[i].name);
 		for (size_t i = 0; i < v->nadd; i++) {
 			const struct verdict_header *h = &v->add[i];
 			int rc = h->top ?
-			    smfi_insheader(ctx, 0, h->name, h->value) :
-			    smfi_addheader(ctx, h->name, h->value);
+			    mta->ops->ins_header(mta, 0, h->name, h->value) :
+			    mta->ops->add_header(mta, h->name, h->value);
 
-			if (rc != MI_SUCCESS)
+			if (rc != 0)
 				log_warn("cannot add header %s", h->name);
 		}
 	}
@@ -92,19 +92,9 @@ mta_eom(SMFICTX *ctx, const struct verdict *v)
 
 		mta_text(reason, sizeof(reason), v->text ? v->text :
 			 "relayguard");
-		if (smfi_quarantine(ctx, reason) != MI_SUCCESS)
-			log_warn("smfi_quarantine failed");
-		return SMFIS_ACCEPT;
+		if (mta->ops->quarantine(mta, reason) != 0)
+			log_warn("quarantine failed");
+		return MTA_ACCEPT;
 	}
-	return mta_stage(ctx, v);
-}
-
-sfsistat
-mta_tempfail(SMFICTX *ctx, const char *xcode, const char *text)
-{
-	char buf[512];
-
-	mta_text(buf, sizeof(buf), text);
-	smfi_setreply(ctx, "451", (char *)xcode, buf);
-	return SMFIS_TEMPFAIL;
+	return mta_stage(mta, v);
 }

@@ -19,7 +19,7 @@
 
 #include "conf.h"
 #include "log.h"
-#include "msg.h"
+#include "txn.h"
 #include "spfcheck.h"
 #include "spfcmd.h"
 #include "util.h"
@@ -95,7 +95,12 @@ spfcmd_main(int argc, char **argv)
 		case 'H': helo = optarg; break;
 		case 'f':
 			free(from);
-			from = msg_addr_strip(optarg);
+			from = txn_addr_strip(optarg);
+			if (from == NULL) {
+				fprintf(stderr, "relayguard spf: --mail-from "
+					"longer than %d bytes\n", TXN_ADDR_MAX);
+				return 2;
+			}
 			break;
 		case 'e': engine = optarg; break;
 		case 'h':

@@ -1,14 +1,18 @@
 /*
  * policy - the stage runner (see policy.h).
  *
- * Checks are listed in policy_checks[] with the stages they take part in;
- * one loop runs them in order, then verdict_decide() looks at the symbols.
+ * Checks are listed in policy_checks[] with the stages they take part in
+ * and what they need of the message; one loop runs a stage's checks in
+ * order, then verdict_decide() looks at the symbols.  Connection stages
+ * write to the session, transaction stages to the transaction, the RCPT
+ * stage to a set of its own that refuses one recipient only.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "envelope.h"
 #include "log.h"
 #include "policy.h"
 #include "sender.h"
@@ -17,136 +21,329 @@
 #include "util.h"
 
 enum policy_stage {
-	STAGE_CONNECT, STAGE_HELO, STAGE_MAIL, STAGE_RCPT, STAGE_HEADER,
-	STAGE_EOH, STAGE_BODY, STAGE_EOM,
+	STAGE_MAIL, STAGE_HEADER, STAGE_EOH, STAGE_BODY, STAGE_EOM,
+	STAGE_NTXN
 };
 
 struct policy_check {
 	const char	*name;
-	void		(*run[STAGE_EOM + 1])(struct msg *);
+	int		(*enabled)(const struct conf *);	/* NULL: always */
+	unsigned	needs;		/* POLICY_NEED_* */
+	void		(*conn)(struct session *);	/* connect */
+	void		(*helo)(struct session *);
+	void		(*run[STAGE_NTXN])(struct txn *);
+	void		(*rcpt)(struct txn *, struct txn_rcpt *,
+				struct symbols *);
 };
+
+static int
+size_enabled(const struct conf *c)
+{
+	return c->max_message_size > 0;
+}
+
+static int
+sender_enabled(const struct conf *c)
+{
+	return c->sender_check_envelope || c->sender_check_header;
+}
+
+static int
+spf_enabled(const struct conf *c)
+{
+	return c->spf;
+}
 
 static const struct policy_check policy_checks[] = {
-	{ "size", { [STAGE_MAIL] = size_mail, [STAGE_HEADER] = size_data,
-		    [STAGE_BODY] = size_data } },
-	{ "sender", { [STAGE_MAIL] = sender_mail, [STAGE_EOH] = sender_eoh } },
-	{ "spf", { [STAGE_MAIL] = spfcheck_mail } },
+	{ "envelope", NULL, 0, NULL, NULL, { [STAGE_MAIL] = envelope_mail },
+	  envelope_rcpt },
+	{ "size", size_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY, NULL,
+	  NULL, { [STAGE_MAIL] = size_mail, [STAGE_HEADER] = size_data,
+		  [STAGE_BODY] = size_data }, NULL },
+	{ "sender", sender_enabled, POLICY_NEED_HEADERS, NULL, NULL,
+	  { [STAGE_MAIL] = sender_mail, [STAGE_EOH] = sender_eoh }, NULL },
+	{ "spf", spf_enabled, 0, NULL, NULL, { [STAGE_MAIL] = spfcheck_mail },
+	  NULL },
 };
 
+#define POLICY_NCHECKS (sizeof(policy_checks) / sizeof(policy_checks[0]))
+
+/* policy_on - is check i enabled under this configuration */
+static int
+policy_on(size_t i, const struct conf *c)
+{
+	return policy_checks[i].enabled == NULL || policy_checks[i].enabled(c);
+}
+
 /*
- * policy_stage - run the checks of a stage in order; stop at the first
- * that ends the transaction (no DNS for a sender already refused).
+ * policy_needs - what the enabled checks need.  Header fields are always
+ * taken: the status header and forged Authentication-Results are removed
+ * by index.  When the body is taken at all it is also kept in the spool,
+ * which the content checks (DKIM, AV, spam) read.
+ */
+unsigned
+policy_needs(const struct conf *c)
+{
+	unsigned needs = POLICY_NEED_HEADERS;
+
+	for (size_t i = 0; i < POLICY_NCHECKS; i++)
+		if (policy_on(i, c))
+			needs |= policy_checks[i].needs;
+	if (needs & POLICY_NEED_SPOOL)
+		needs |= POLICY_NEED_BODY;
+	if (needs & POLICY_NEED_BODY)
+		needs |= POLICY_NEED_SPOOL;
+	return needs;
+}
+
+/* policy_end - log a verdict that ends something; returns POLICY_END */
+static int
+policy_end(struct session *s, struct verdict *v)
+{
+	policy_log(s, s->txn, NULL, NULL, v);
+	return POLICY_END;
+}
+
+/*
+ * policy_stage - run the checks of a transaction stage in order; stop at
+ * the first that ends the transaction (no DNS for a sender already
+ * refused)
  */
 static int
-policy_stage(struct msg *m, enum policy_stage stage, struct verdict *v)
+policy_stage(struct session *s, enum policy_stage stage, struct verdict *v)
 {
+	struct txn *t = s->txn;
 	int eom = stage == STAGE_EOM;
 
-	for (size_t i = 0; i < sizeof(policy_checks) / sizeof(policy_checks[0]);
-	     i++) {
-		if (policy_checks[i].run[stage] == NULL)
+	for (size_t i = 0; i < POLICY_NCHECKS; i++) {
+		if (policy_checks[i].run[stage] == NULL ||
+		    !policy_on(i, s->conf))
 			continue;
-		policy_checks[i].run[stage](m);
-		if (!eom && verdict_decide(m, 0, v)) {
-			policy_log(m, v);
-			return 1;
-		}
+		policy_checks[i].run[stage](t);
+		if (!eom && verdict_decide(s, t, NULL, 0, v))
+			return policy_end(s, v);
 	}
-	if (!verdict_decide(m, eom, v))
-		return 0;
-	policy_log(m, v);
-	return 1;
+	if (!verdict_decide(s, t, NULL, eom, v))
+		return POLICY_CONTINUE;
+	return policy_end(s, v);
+}
+
+/* policy_conn_stage - connect or HELO: results belong to the session */
+static int
+policy_conn_stage(struct session *s, int helo, struct verdict *v)
+{
+	for (size_t i = 0; i < POLICY_NCHECKS; i++) {
+		void (*fn)(struct session *) = helo ? policy_checks[i].helo :
+		    policy_checks[i].conn;
+
+		if (fn == NULL || !policy_on(i, s->conf))
+			continue;
+		fn(s);
+		if (verdict_decide(s, NULL, NULL, 0, v))
+			return policy_end(s, v);
+	}
+	return POLICY_CONTINUE;
 }
 
 int
-policy_connect(struct msg *m, const char *addr, const char *name,
+policy_connect(struct session *s, const char *addr, const char *name,
 	       struct verdict *v)
 {
-	msg_set_client(m, addr, name);
-	return policy_stage(m, STAGE_CONNECT, v);
+	session_set_client(s, addr, name);
+	return policy_conn_stage(s, 0, v);
 }
 
 int
-policy_helo(struct msg *m, const char *helo, struct verdict *v)
+policy_helo(struct session *s, const char *helo, struct verdict *v)
 {
-	msg_set_helo(m, helo);
-	return policy_stage(m, STAGE_HELO, v);
+	session_set_helo(s, helo);
+	return policy_conn_stage(s, 1, v);
 }
 
 int
-policy_mail(struct msg *m, const char *addr, const char *const *args,
+policy_mail(struct session *s, const char *addr, const char *const *args,
 	    struct verdict *v)
 {
-	msg_set_mail(m, addr, args);
-	return policy_stage(m, STAGE_MAIL, v);
+	struct txn *t;
+
+	/* a MAIL FROM without RSET in between: the old one is over */
+	if (s->txn != NULL && s->txn->have_mail)
+		session_end_txn(s);
+	t = session_txn(s);
+	t->keep = (policy_needs(s->conf) & POLICY_NEED_SPOOL) != 0;
+	txn_set_mail(t, addr, args);
+	return policy_stage(s, STAGE_MAIL, v);
 }
 
+/*
+ * policy_rcpt - the RCPT checks write to a set of their own: a verdict
+ * that refuses this recipient leaves the others and the transaction be;
+ * a recipient taken adds its results to the transaction's.
+ */
 int
-policy_rcpt(struct msg *m, const char *addr, struct verdict *v)
+policy_rcpt(struct session *s, const char *addr, struct verdict *v)
 {
-	msg_add_rcpt(m, addr);
-	return policy_stage(m, STAGE_RCPT, v);
+	struct txn *t = session_txn(s);
+	struct txn_rcpt *r = txn_add_rcpt(t, addr);
+	struct symbols rs;
+	int rc = POLICY_CONTINUE;
+
+	symbols_init(&rs);
+	for (size_t i = 0; i < POLICY_NCHECKS; i++) {
+		if (policy_checks[i].rcpt == NULL || !policy_on(i, s->conf))
+			continue;
+		policy_checks[i].rcpt(t, r, &rs);
+		if (verdict_decide(s, t, &rs, 0, v)) {
+			/* a discard drops the whole message, as in milter */
+			rc = v->action == ACTION_DISCARD ? POLICY_END :
+			    POLICY_REFUSED;
+			break;
+		}
+	}
+	if (rc == POLICY_REFUSED) {
+		if (r)
+			r->refused = 1;
+		t->rcpt_refused++;
+		policy_log(s, t, r ? r : &(struct txn_rcpt){ .addr = "" },
+			   &rs, v);
+	} else if (rc == POLICY_END) {
+		policy_log(s, t, NULL, &rs, v);
+	} else {
+		for (size_t i = 0; i < rs.count; i++)
+			symbols_add_opts(&t->symbols, rs.v[i].name,
+					 rs.v[i].score, rs.v[i].opt[0],
+					 rs.v[i].opt[1], "%s", rs.v[i].detail);
+	}
+	symbols_clear(&rs);
+	return rc;
 }
 
 int
-policy_header(struct msg *m, const char *name, const char *value,
-	      struct verdict *v)
+policy_header(struct session *s, const char *name, const char *value,
+	      int leadspc, struct verdict *v)
 {
-	msg_add_header(m, name, value);
-	return policy_stage(m, STAGE_HEADER, v);
+	txn_add_header(session_txn(s), name, value, leadspc);
+	return policy_stage(s, STAGE_HEADER, v);
 }
 
 int
-policy_eoh(struct msg *m, struct verdict *v)
+policy_eoh(struct session *s, struct verdict *v)
 {
-	return policy_stage(m, STAGE_EOH, v);
+	txn_end_header(session_txn(s));
+	return policy_stage(s, STAGE_EOH, v);
 }
 
 int
-policy_body(struct msg *m, const unsigned char *data, size_t len,
+policy_body(struct session *s, const unsigned char *data, size_t len,
 	    struct verdict *v)
 {
-	(void)data;
-	msg_add_body(m, len);
-	return policy_stage(m, STAGE_BODY, v);
+	txn_add_body(session_txn(s), data, len);
+	return policy_stage(s, STAGE_BODY, v);
 }
 
 void
-policy_eom(struct msg *m, struct verdict *v)
+policy_eom(struct session *s, struct verdict *v)
 {
-	policy_stage(m, STAGE_EOM, v);
+	session_txn(s);
+	policy_stage(s, STAGE_EOM, v);
 }
 
 void
-policy_internal_error(struct msg *m, const char *why, struct verdict *v)
+policy_abort(struct session *s)
 {
-	symbols_add(&m->symbols, "INTERNAL_ERROR", 0, "%s", why);
-	verdict_decide(m, 0, v);
-	policy_log(m, v);
+	session_end_txn(s);
 }
 
-/* policy_log - "QUEUEID: verdict=... client=... login=... from=<...> ..." */
-void
-policy_log(const struct msg *m, const struct verdict *v)
+int
+policy_shutdown(struct session *s, struct verdict *v)
 {
+	struct txn *t = session_txn(s);
+
+	symbols_add(&t->symbols, "SHUTTING_DOWN", 0, "no new messages");
+	verdict_decide(s, t, NULL, 0, v);
+	return policy_end(s, v);
+}
+
+void
+policy_internal_error(struct session *s, const char *why, struct verdict *v)
+{
+	struct symbols err;
+
+	symbols_init(&err);
+	symbols_add(&err, "INTERNAL_ERROR", 0, "%s", why);
+	verdict_decide(s, s->txn, &err, 0, v);
+	if (!v->final) {
+		/* internal_error_action = accept: say so, let the mail pass */
+		v->final = 1;
+		v->action = ACTION_ACCEPT;
+	}
+	policy_log(s, s->txn, NULL, &err, v);
+	symbols_clear(&err);
+}
+
+/* policy_log_symbols - " NAME(score){detail}" for each, details bounded */
+static void
+policy_log_symbols(struct sbuf *line, const struct symbols *set, int *n)
+{
+	char detail[SYMBOL_DETAIL_MAX + 1];
+
+	for (size_t i = 0; set && i < set->count; i++) {
+		const struct symbol *sym = &set->v[i];
+		size_t o = 0;
+
+		/* braces and commas would break the list apart: not in it */
+		for (const char *p = sym->detail; *p && o < 120; p++)
+			detail[o++] = (*p == '{' || *p == '}' || *p == ',') ?
+			    '_' : *p;
+		detail[o] = '\0';
+		sbuf_printf(line, "%s%s(%.2f)", (*n)++ ? "," : "", sym->name,
+			    sym->score);
+		if (*detail)
+			sbuf_printf(line, "{%s%s}", detail,
+				    sym->detail[o] ? "..." : "");
+	}
+}
+
+/*
+ * policy_log - "QUEUEID: verdict=... client=... login=... from=<...> ...
+ * symbols=NAME(score){detail},..." with the connection's results first.
+ * r is the recipient refused (NULL for a message verdict).
+ */
+void
+policy_log(const struct session *s, const struct txn *t,
+	   const struct txn_rcpt *r, const struct symbols *extra,
+	   const struct verdict *v)
+{
+	static const struct txn none = { .queue_id = "", .auth_authen = "",
+		.mail_from = "" };
 	struct sbuf line;
-	char login[MSG_MACRO_MAX * 4 + 1], from[MSG_ADDR_MAX * 4 + 1];
-	char rcpt[MSG_ADDR_MAX * 4 + 1], helo[256 * 4 + 1];
+	char login[TXN_MACRO_MAX * 4 + 1], from[1024 * 4 + 1];
+	char rcpt[1024 * 4 + 1], helo[256 * 4 + 1];
 	char client[256 * 4 + 1];
-	char qid[MSG_MACRO_MAX * 4 + 1];
+	char qid[TXN_MACRO_MAX * 4 + 1];
+	int n = 0;
 
-	util_sanitize(qid, sizeof(qid), m->queue_id, strlen(m->queue_id));
-	util_sanitize(login, sizeof(login), m->auth_authen,
-		      strlen(m->auth_authen));
-	util_sanitize(from, sizeof(from), m->mail_from, strlen(m->mail_from));
-	util_sanitize(helo, sizeof(helo), m->helo, strlen(m->helo));
-	util_sanitize(client, sizeof(client), m->client_name,
-		      strlen(m->client_name));
-	if (m->nrcpts > 0)
-		util_sanitize(rcpt, sizeof(rcpt), m->rcpts[0],
-			      strlen(m->rcpts[0]));
-	else
-		rcpt[0] = '\0';
+	if (t == NULL)
+		t = &none;
+	util_sanitize(qid, sizeof(qid), t->queue_id, strlen(t->queue_id));
+	util_sanitize(login, sizeof(login), t->auth_authen,
+		      strlen(t->auth_authen));
+	util_sanitize(from, sizeof(from), t->mail_from,
+		      strnlen(t->mail_from, 1024));
+	util_sanitize(helo, sizeof(helo), s->helo, strlen(s->helo));
+	util_sanitize(client, sizeof(client), s->client_name,
+		      strlen(s->client_name));
+	/* the recipient refused, else the first one taken */
+	rcpt[0] = '\0';
+	for (size_t i = 0; r == NULL && i < t->nrcpts; i++)
+		if (!t->rcpts[i].refused) {
+			util_sanitize(rcpt, sizeof(rcpt), t->rcpts[i].addr,
+				      strnlen(t->rcpts[i].addr, 1024));
+			break;
+		}
+	if (r != NULL)
+		util_sanitize(rcpt, sizeof(rcpt), r->addr,
+			      strnlen(r->addr, 1024));
 
 	sbuf_init(&line);
 	sbuf_printf(&line, "%s: verdict=%s", *qid ? qid : "NOQUEUE",
@@ -156,18 +353,24 @@ policy_log(const struct msg *m, const struct verdict *v)
 			    v->text ? v->text : "");
 	sbuf_printf(&line, " client=%s[%s] helo=<%s> login=%s from=<%s>",
 		    *client ? client : "unknown",
-		    *m->client_addr ? m->client_addr : "unknown", helo,
+		    *s->client_addr ? s->client_addr : "unknown", helo,
 		    *login ? login : "-", from);
-	if (m->rcpt_total > 0)
+	if (r != NULL)
+		sbuf_printf(&line, " rcpt=<%s>", rcpt);
+	else if (t->rcpt_total > t->rcpt_refused)
 		sbuf_printf(&line, " rcpt=<%s>%s", rcpt,
-			    m->rcpt_total > 1 ? "..." : "");
-	sbuf_printf(&line, " nrcpt=%zu size=%lld mode=%s score=%.2f symbols=",
-		    m->rcpt_total, m->size, msg_mode_name(m->mode),
-		    symbols_score(&m->symbols));
-	for (size_t i = 0; i < m->symbols.count; i++)
-		sbuf_printf(&line, "%s%s(%.2f)", i ? "," : "",
-			    m->symbols.v[i].name, m->symbols.v[i].score);
-	if (m->symbols.count == 0)
+			    t->rcpt_total - t->rcpt_refused > 1 ? "..." : "");
+	sbuf_printf(&line, " nrcpt=%zu", t->rcpt_total - t->rcpt_refused);
+	if (t->rcpt_refused > 0)
+		sbuf_printf(&line, " refused=%zu", t->rcpt_refused);
+	sbuf_printf(&line, " size=%lld mode=%s score=%.2f symbols=",
+		    t->size, txn_mode_name(t->mode),
+		    symbols_score(&s->symbols) + symbols_score(&t->symbols) +
+		    (extra ? symbols_score(extra) : 0));
+	policy_log_symbols(&line, &s->symbols, &n);
+	policy_log_symbols(&line, &t->symbols, &n);
+	policy_log_symbols(&line, extra, &n);
+	if (n == 0)
 		sbuf_puts(&line, "-");
 	log_info("%s", line.data);
 	sbuf_free(&line);

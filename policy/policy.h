@@ -1,37 +1,63 @@
 /*
  * policy - runs the checks stage by stage and asks for a verdict.
  *
- * The milter callbacks and "relayguard check" both drive a message through
- * these functions in SMTP order, so both take the identical path.  Each
- * stage function returns 1 when the transaction ends at that stage (v then
- * holds a reject, tempfail or discard) and 0 to go on; policy_eom() always
- * fills v.  The summary line of a message is logged once, by whichever
- * stage reaches the verdict.  MTA macros are given with msg_set_macro()
- * before the stage they belong to.
+ * The milter callbacks drive a session through these functions in SMTP
+ * order; "relayguard check" drives those same callbacks, so both take the
+ * identical path.  Stage functions return POLICY_CONTINUE to go on,
+ * POLICY_END when the transaction (or, at connect and HELO, the
+ * connection) ends at that stage, and, at RCPT only, POLICY_REFUSED when
+ * this one recipient is refused while the transaction goes on; v then
+ * holds the reply.  policy_eom() always fills v.  Every verdict that ends
+ * something is logged once, by the stage that reaches it (one line per
+ * refused recipient, one per message).  MTA macros are given with
+ * session_set_macro() before the stage they belong to.
  */
 #ifndef RG_POLICY_H
 #define RG_POLICY_H
 
 #include <stddef.h>
 
-#include "msg.h"
+#include "session.h"
+#include "txn.h"
 #include "verdict.h"
 
-int policy_connect(struct msg *, const char *addr, const char *name,
+enum policy_rc { POLICY_CONTINUE, POLICY_END, POLICY_REFUSED };
+
+/* what the enabled checks need of the MTA (see policy_needs) */
+#define POLICY_NEED_HEADERS	0x01	/* header fields */
+#define POLICY_NEED_BODY	0x02	/* body chunks (counted or tapped) */
+#define POLICY_NEED_SPOOL	0x04	/* the message kept for a reader */
+
+/* policy_needs - the steps this configuration's checks take part in */
+unsigned policy_needs(const struct conf *);
+
+int policy_connect(struct session *, const char *addr, const char *name,
 		   struct verdict *);
-int policy_helo(struct msg *, const char *helo, struct verdict *);
-int policy_mail(struct msg *, const char *addr, const char *const *args,
+int policy_helo(struct session *, const char *helo, struct verdict *);
+/* policy_mail - MAIL FROM; begins a transaction if none is open */
+int policy_mail(struct session *, const char *addr, const char *const *args,
 		struct verdict *);
-int policy_rcpt(struct msg *, const char *addr, struct verdict *);
-int policy_header(struct msg *, const char *name, const char *value,
-		  struct verdict *);
-int policy_eoh(struct msg *, struct verdict *);
-int policy_body(struct msg *, const unsigned char *data, size_t len,
+int policy_rcpt(struct session *, const char *addr, struct verdict *);
+/* policy_header - one field; leadspc: the value has its leading space */
+int policy_header(struct session *, const char *name, const char *value,
+		  int leadspc, struct verdict *);
+int policy_eoh(struct session *, struct verdict *);
+int policy_body(struct session *, const unsigned char *data, size_t len,
 		struct verdict *);
-void policy_eom(struct msg *, struct verdict *);
-/* policy_internal_error - the caller could not go on: decide and log */
-void policy_internal_error(struct msg *, const char *why, struct verdict *);
-/* policy_log - the one summary line of a message */
-void policy_log(const struct msg *, const struct verdict *);
+void policy_eom(struct session *, struct verdict *);
+/* policy_abort - the transaction ended without a verdict (RSET, QUIT) */
+void policy_abort(struct session *);
+/* policy_shutdown - the daemon is stopping: no new transaction (451) */
+int policy_shutdown(struct session *, struct verdict *);
+/*
+ * policy_internal_error - the caller could not go on: the verdict of
+ * internal_error_action, logged with why
+ */
+void policy_internal_error(struct session *, const char *why,
+			   struct verdict *);
+/* policy_log - the one summary line of a verdict */
+void policy_log(const struct session *, const struct txn *,
+		const struct txn_rcpt *, const struct symbols *rcpt_symbols,
+		const struct verdict *);
 
 #endif

@@ -71,6 +71,9 @@ static const struct conf_key conf_table[] = {
 	{ "max_header_size", CT_SIZE, OFF(max_header_size), "1M", 0, 0 },
 	{ "internal_error_action", CT_ACTION, OFF(internal_error_action),
 	  "tempfail", 0, 0 },
+	{ "max_recipients", CT_INT, OFF(max_recipients), "1000", 0, 1000000 },
+	{ "spool_memory_max", CT_SIZE, OFF(spool_memory_max), "1M", 0, 0 },
+	{ "temp_dir", CT_STRING, OFF(temp_dir), "/var/tmp", 0, 0 },
 	{ "sender_login_maps", CT_STRING, OFF(sender_login_maps), "", 0, 0 },
 	{ "sender_check_envelope", CT_BOOL, OFF(sender_check_envelope), "yes",
 	  0, 0 },
@@ -461,6 +464,12 @@ conf_finish(struct conf *c, const int *seen, char *err, size_t errlen)
 		snprintf(err, errlen, "%s:%d: dnssec_trust_anchor %s: %s",
 			 c->path, conf_key_line(seen, "dnssec_trust_anchor"),
 			 c->dnssec_trust_anchor, strerror(errno));
+		return -1;
+	}
+	if (*c->temp_dir != '/') {
+		snprintf(err, errlen, "%s:%d: temp_dir \"%s\": want an absolute "
+			 "path", c->path, conf_key_line(seen, "temp_dir"),
+			 c->temp_dir);
 		return -1;
 	}
 	if (*c->sender_login_maps != '\0' && *c->sender_login_maps != '/') {

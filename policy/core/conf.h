@@ -43,6 +43,9 @@ struct conf {
 	long long	max_message_size;
 	long long	max_header_size;
 	int		internal_error_action;	/* enum action */
+	int		max_recipients;		/* 0: no limit */
+	long long	spool_memory_max;	/* then a file in temp_dir */
+	char		*temp_dir;
 
 	/* sender identity gate (sender.c) */
 	char		*sender_login_maps;

@@ -13,7 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "msg.h"
+#include "session.h"
+#include "txn.h"
 #include "util.h"
 #include "verdict.h"
 
@@ -71,6 +72,18 @@ static const struct verdict_rule verdict_rules[] = {
 	  "5.7.24", "451", "4.7.24", "%s: SPF temporary error, try again later" },
 	{ "SPF_PERMERROR", ACTION_ACCEPT, A(spf_permerror_action), "550",
 	  "5.7.24", "451", "4.7.24", "%s: SPF permanent error: %s" },
+	/* envelope (envelope.c); RCPT rules refuse that recipient only */
+	{ "SENDER_ADDR_TOO_LONG", ACTION_REJECT, FIXED, "501", "5.1.7", "451",
+	  "4.1.7", "Bad sender address syntax: address too long" },
+	{ "RCPT_ADDR_TOO_LONG", ACTION_REJECT, FIXED, "501", "5.1.3", "451",
+	  "4.1.3", "Bad recipient address syntax: address too long" },
+	{ "RCPT_LIMIT", ACTION_TEMPFAIL, FIXED, "452", "4.5.3", "452", "4.5.3",
+	  "Too many recipients" },
+	/* the spool could not be written (temp_dir missing, full ...) */
+	{ "SPOOL_ERROR", ACTION_TEMPFAIL, FIXED, "451", "4.3.0", "451", "4.3.0",
+	  "Temporary local problem, try again later" },
+	{ "SHUTTING_DOWN", ACTION_TEMPFAIL, FIXED, "451", "4.3.2", "451",
+	  "4.3.2", "System shutting down, try again later" },
 	{ "INTERNAL_ERROR", ACTION_TEMPFAIL,
 	  offsetof(struct conf, internal_error_action), "554", "5.3.0", "451",
 	  "4.3.0", "Temporary internal error, try again later" },
@@ -166,9 +179,30 @@ rule_action(const struct verdict_rule *r, const struct conf *c)
 	return (enum action)*(const int *)((const char *)c + r->conf_action);
 }
 
+/*
+ * verdict_sets - the symbol sets a verdict looks at: the connection's,
+ * the transaction's, and one recipient's or an error's (each may be
+ * missing)
+ */
+struct verdict_sets {
+	const struct symbols	*v[3];
+	const struct conf	*conf;
+};
+
+static const struct symbol *
+verdict_find(const struct verdict_sets *sets, const char *name)
+{
+	const struct symbol *sym;
+
+	for (int i = 0; i < 3; i++)
+		if (sets->v[i] && (sym = symbols_find(sets->v[i], name)))
+			return sym;
+	return NULL;
+}
+
 /* verdict_strongest - the rule that fires with the strongest action */
 static const struct verdict_rule *
-verdict_strongest(const struct msg *m, enum action *out)
+verdict_strongest(const struct verdict_sets *sets, enum action *out)
 {
 	const struct verdict_rule *best = NULL;
 	enum action best_action = ACTION_ACCEPT;
@@ -178,9 +212,9 @@ verdict_strongest(const struct msg *m, enum action *out)
 		const struct verdict_rule *r = &verdict_rules[i];
 		enum action a;
 
-		if (symbols_find(&m->symbols, r->symbol) == NULL)
+		if (verdict_find(sets, r->symbol) == NULL)
 			continue;
-		a = rule_action(r, m->conf);
+		a = rule_action(r, sets->conf);
 		if (best == NULL || a > best_action) {
 			best = r;
 			best_action = a;
@@ -242,7 +276,8 @@ verdict_reply(struct verdict *v, const struct verdict_rule *r,
  * header at the end.
  */
 static void
-verdict_headers(struct msg *m, struct verdict *v)
+verdict_headers(const struct session *s, const struct txn *m,
+		struct verdict *v)
 {
 	const char *name = m->conf->status_header;
 	const char *id = m->conf->authserv_id;
@@ -250,7 +285,7 @@ verdict_headers(struct msg *m, struct verdict *v)
 
 	/* remove from the last to the first so indexes stay valid */
 	for (size_t i = m->nheaders; i-- > 0;) {
-		const struct msg_header *h = &m->headers[i];
+		const struct txn_header *h = &m->headers[i];
 
 		if (*name && strcasecmp(h->name, name) == 0)
 			verdict_header_push(&v->remove, &v->nremove, name,
@@ -276,16 +311,20 @@ verdict_headers(struct msg *m, struct verdict *v)
 	if (*name == '\0')
 		return;
 	snprintf(value, sizeof(value), "%s; verdict=%s; mode=%s; score=%.2f",
-		 id, verdict_action_name(v->action), msg_mode_name(m->mode),
-		 symbols_score(&m->symbols));
+		 id, verdict_action_name(v->action), txn_mode_name(m->mode),
+		 symbols_score(&s->symbols) + symbols_score(&m->symbols));
 	verdict_header_push(&v->add, &v->nadd, name, value, 0, 0);
 }
 
 int
-verdict_decide(struct msg *m, int eom, struct verdict *v)
+verdict_decide(const struct session *s, const struct txn *t,
+	       const struct symbols *extra, int eom, struct verdict *v)
 {
+	struct verdict_sets sets = {
+		{ &s->symbols, t ? &t->symbols : NULL, extra }, s->conf,
+	};
 	enum action a;
-	const struct verdict_rule *r = verdict_strongest(m, &a);
+	const struct verdict_rule *r = verdict_strongest(&sets, &a);
 
 	if (!eom && a != ACTION_REJECT && a != ACTION_DISCARD &&
 	    a != ACTION_TEMPFAIL)
@@ -294,8 +333,8 @@ verdict_decide(struct msg *m, int eom, struct verdict *v)
 	v->action = a;
 	v->final = 1;
 	if (r != NULL)
-		verdict_reply(v, r, symbols_find(&m->symbols, r->symbol));
-	if (eom && (a == ACTION_ACCEPT || a == ACTION_QUARANTINE))
-		verdict_headers(m, v);
+		verdict_reply(v, r, verdict_find(&sets, r->symbol));
+	if (eom && t && (a == ACTION_ACCEPT || a == ACTION_QUARANTINE))
+		verdict_headers(s, t, v);
 	return 1;
 }

@@ -13,7 +13,9 @@
 
 #include <stddef.h>
 
-struct msg;
+struct session;
+struct symbols;
+struct txn;
 
 enum action {			/* in order of strength */
 	ACTION_ACCEPT,
@@ -46,11 +48,14 @@ struct verdict {
 void verdict_init(struct verdict *);
 void verdict_clear(struct verdict *);
 /*
- * verdict_decide - look at the symbols so far.  Before end of message
- * (eom == 0) returns 1 and fills v when the transaction must end now;
+ * verdict_decide - look at the symbols so far: the connection's, the
+ * transaction's (t may be NULL before MAIL FROM) and extra ones (one
+ * recipient's, or an internal error; may be NULL).  Before end of
+ * message (eom == 0) returns 1 and fills v when something must end now;
  * at end of message always fills v and returns 1.
  */
-int verdict_decide(struct msg *, int eom, struct verdict *v);
+int verdict_decide(const struct session *, const struct txn *t,
+		   const struct symbols *extra, int eom, struct verdict *v);
 
 int verdict_action_parse(const char *);
 const char *verdict_action_name(int);

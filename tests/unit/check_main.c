@@ -39,6 +39,7 @@ main(void)
 	srunner_add_suite(sr, netaddr_suite());
 	srunner_add_suite(sr, msg_suite());
 	srunner_add_suite(sr, rawmsg_suite());
+	srunner_add_suite(sr, txn_suite());
 	srunner_add_suite(sr, addr_suite());
 	srunner_add_suite(sr, sender_suite());
 	srunner_add_suite(sr, spf_suite());

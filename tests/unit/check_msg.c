@@ -25,26 +25,26 @@ test_conf(void)
 START_TEST(test_macros)
 {
 	struct conf *c = test_conf();
-	struct msg *m = msg_new(c);
+	struct session *m = session_new(c);
 	char big[2000];
 
-	msg_set_macro(m, "{auth_authen}", "alice@example.com");
-	msg_set_macro(m, "i", "4XyZ1");
-	msg_set_macro(m, "{unknown}", "x");
-	msg_set_macro(m, "{", "x");
-	msg_set_macro(m, NULL, "x");
-	msg_set_macro(m, "i", NULL);
-	ck_assert_str_eq(m->auth_authen, "alice@example.com");
-	ck_assert_str_eq(m->queue_id, "4XyZ1");
+	session_set_macro(m, "{auth_authen}", "alice@example.com");
+	session_set_macro(m, "i", "4XyZ1");
+	session_set_macro(m, "{unknown}", "x");
+	session_set_macro(m, "{", "x");
+	session_set_macro(m, NULL, "x");
+	session_set_macro(m, "i", NULL);
+	ck_assert_str_eq(m->txn->auth_authen, "alice@example.com");
+	ck_assert_str_eq(m->txn->queue_id, "4XyZ1");
 	/* control bytes and overlong values are dropped, never kept */
-	msg_set_macro(m, "auth_authen", "bob\r\nX-Injected: 1");
-	ck_assert_str_eq(m->auth_authen, "");
-	ck_assert_ptr_nonnull(symbols_find(&m->symbols, "MACRO_MALFORMED"));
+	session_set_macro(m, "auth_authen", "bob\r\nX-Injected: 1");
+	ck_assert_str_eq(m->txn->auth_authen, "");
+	ck_assert_ptr_nonnull(symbols_find(&m->txn->symbols, "MACRO_MALFORMED"));
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	msg_set_macro(m, "i", big);
-	ck_assert_str_eq(m->queue_id, "");
-	msg_free(m);
+	session_set_macro(m, "i", big);
+	ck_assert_str_eq(m->txn->queue_id, "");
+	session_free(m);
 	conf_unref(c);
 }
 END_TEST
@@ -52,32 +52,33 @@ END_TEST
 START_TEST(test_mode)
 {
 	struct conf *c = test_conf();
-	struct msg *m = msg_new(c);
+	struct session *m = session_new(c);
 	struct verdict v;
 
 	verdict_init(&v);
 	ck_assert_int_eq(policy_connect(m, "192.0.2.1", "x", &v), 0);
 	ck_assert_int_eq(policy_mail(m, "<a@b>", NULL, &v), 0);
-	ck_assert_int_eq(m->mode, MSG_INBOUND);
-	ck_assert_str_eq(m->mail_from, "a@b");
-	msg_reset(m);
-	msg_set_macro(m, "{auth_authen}", "alice");
+	ck_assert_int_eq(m->txn->mode, TXN_INBOUND);
+	ck_assert_str_eq(m->txn->mail_from, "a@b");
+	policy_abort(m);
+	session_set_macro(m, "{auth_authen}", "alice");
 	policy_mail(m, "<>", NULL, &v);
-	ck_assert_int_eq(m->mode, MSG_OUTBOUND);
-	ck_assert_str_eq(m->mail_from, "");
-	msg_reset(m);
-	ck_assert_str_eq(m->auth_authen, "");
+	ck_assert_int_eq(m->txn->mode, TXN_OUTBOUND);
+	ck_assert_str_eq(m->txn->mail_from, "");
+	policy_abort(m);
+	ck_assert_ptr_null(m->txn);
+	ck_assert_str_eq(session_txn(m)->auth_authen, "");
 	policy_connect(m, "10.9.8.7", "x", &v);
 	policy_mail(m, "<a@b>", NULL, &v);
-	ck_assert_int_eq(m->mode, MSG_OUTBOUND);
-	ck_assert_ptr_nonnull(symbols_find(&m->symbols, "TRUSTED_NETWORK"));
+	ck_assert_int_eq(m->txn->mode, TXN_OUTBOUND);
+	ck_assert_ptr_nonnull(symbols_find(&m->txn->symbols, "TRUSTED_NETWORK"));
 	/* a malformed client address is no address: inbound */
-	msg_reset(m);
+	policy_abort(m);
 	policy_connect(m, "10.9.8.7.6", "x", &v);
 	policy_mail(m, "<a@b>", NULL, &v);
-	ck_assert_int_eq(m->mode, MSG_INBOUND);
+	ck_assert_int_eq(m->txn->mode, TXN_INBOUND);
 	verdict_clear(&v);
-	msg_free(m);
+	session_free(m);
 	conf_unref(c);
 }
 END_TEST
@@ -85,7 +86,7 @@ END_TEST
 START_TEST(test_declared_size)
 {
 	struct conf *c = test_conf();
-	struct msg *m = msg_new(c);
+	struct session *m = session_new(c);
 	struct verdict v;
 	const char *big[] = { "BODY=8BITMIME", "SIZE=1001", NULL };
 	const char *ok[] = { "SIZE=1000", NULL };
@@ -93,15 +94,15 @@ START_TEST(test_declared_size)
 
 	verdict_init(&v);
 	ck_assert_int_eq(policy_mail(m, "<a@b>", ok, &v), 0);
-	msg_reset(m);
+	policy_abort(m);
 	ck_assert_int_eq(policy_mail(m, "<a@b>", junk, &v), 0);
-	msg_reset(m);
+	policy_abort(m);
 	ck_assert_int_eq(policy_mail(m, "<a@b>", big, &v), 1);
 	ck_assert_int_eq(v.action, ACTION_REJECT);
 	ck_assert_str_eq(v.code, "552");
 	ck_assert_str_eq(v.xcode, "5.3.4");
 	verdict_clear(&v);
-	msg_free(m);
+	session_free(m);
 	conf_unref(c);
 }
 END_TEST
@@ -109,14 +110,14 @@ END_TEST
 START_TEST(test_body_size)
 {
 	struct conf *c = test_conf();
-	struct msg *m = msg_new(c);
+	struct session *m = session_new(c);
 	struct verdict v;
 	unsigned char chunk[300] = { 0 };	/* NUL bytes are data */
 	int ended = 0, i;
 
 	verdict_init(&v);
 	policy_mail(m, "<a@b>", NULL, &v);
-	ck_assert_int_eq(policy_header(m, "Subject", "hi", &v), 0);
+	ck_assert_int_eq(policy_header(m, "Subject", "hi", 0, &v), 0);
 	ck_assert_int_eq(policy_eoh(m, &v), 0);
 	for (i = 0; i < 10 && !ended; i++)
 		ended = policy_body(m, chunk, sizeof(chunk), &v);
@@ -126,7 +127,7 @@ START_TEST(test_body_size)
 	ck_assert_str_eq(v.code, "552");
 	ck_assert_str_eq(v.cause, "SIZE_LIMIT");
 	verdict_clear(&v);
-	msg_free(m);
+	session_free(m);
 	conf_unref(c);
 }
 END_TEST
@@ -134,7 +135,7 @@ END_TEST
 START_TEST(test_header_limits)
 {
 	struct conf *c = test_conf();
-	struct msg *m = msg_new(c);
+	struct session *m = session_new(c);
 	struct verdict v;
 	char value[700];
 	int ended;
@@ -142,18 +143,18 @@ START_TEST(test_header_limits)
 	verdict_init(&v);
 	c->max_message_size = 0;
 	policy_mail(m, "<a@b>", NULL, &v);
-	ck_assert_int_eq(policy_header(m, "", "no name", &v), 0);
-	ck_assert_int_eq(policy_header(m, "Bad Name", "x", &v), 0);
-	ck_assert_int_eq(policy_header(m, NULL, NULL, &v), 0);
-	ck_assert_ptr_nonnull(symbols_find(&m->symbols, "HEADER_MALFORMED"));
+	ck_assert_int_eq(policy_header(m, "", "no name", 0, &v), 0);
+	ck_assert_int_eq(policy_header(m, "Bad Name", "x", 0, &v), 0);
+	ck_assert_int_eq(policy_header(m, NULL, NULL, 0, &v), 0);
+	ck_assert_ptr_nonnull(symbols_find(&m->txn->symbols, "HEADER_MALFORMED"));
 	memset(value, 'v', sizeof(value) - 1);
 	value[sizeof(value) - 1] = '\0';
-	ended = policy_header(m, "Subject", value, &v);
+	ended = policy_header(m, "Subject", value, 0, &v);
 	ck_assert_int_eq(ended, 1);
 	ck_assert_str_eq(v.cause, "HEADER_SIZE_LIMIT");
 	ck_assert_str_eq(v.code, "552");
 	verdict_clear(&v);
-	msg_free(m);
+	session_free(m);
 	conf_unref(c);
 }
 END_TEST
@@ -161,16 +162,16 @@ END_TEST
 START_TEST(test_eom_headers)
 {
 	struct conf *c = test_conf();
-	struct msg *m = msg_new(c);
+	struct session *m = session_new(c);
 	struct verdict v;
 
 	verdict_init(&v);
 	free(c->authserv_id);
 	c->authserv_id = strdup("mx.test");
 	policy_mail(m, "<a@b>", NULL, &v);
-	policy_header(m, "X-Relayguard", "forged 1", &v);
-	policy_header(m, "Subject", "s", &v);
-	policy_header(m, "x-relayguard", "forged 2", &v);
+	policy_header(m, "X-Relayguard", "forged 1", 0, &v);
+	policy_header(m, "Subject", "s", 0, &v);
+	policy_header(m, "x-relayguard", "forged 2", 0, &v);
 	policy_eoh(m, &v);
 	policy_eom(m, &v);
 	ck_assert_int_eq(v.action, ACTION_ACCEPT);
@@ -183,7 +184,7 @@ START_TEST(test_eom_headers)
 	ck_assert_int_eq(v.remove[0].index, 2);
 	ck_assert_int_eq(v.remove[1].index, 1);
 	verdict_clear(&v);
-	msg_free(m);
+	session_free(m);
 	conf_unref(c);
 }
 END_TEST
@@ -191,7 +192,7 @@ END_TEST
 START_TEST(test_internal_error)
 {
 	struct conf *c = test_conf();
-	struct msg *m = msg_new(c);
+	struct session *m = session_new(c);
 	struct verdict v;
 
 	verdict_init(&v);
@@ -199,12 +200,12 @@ START_TEST(test_internal_error)
 	ck_assert_int_eq(v.action, ACTION_TEMPFAIL);
 	ck_assert_str_eq(v.code, "451");
 	ck_assert_str_eq(v.xcode, "4.3.0");
-	msg_reset(m);
+	policy_abort(m);
 	c->internal_error_action = ACTION_REJECT;
 	policy_internal_error(m, "test", &v);
 	ck_assert_str_eq(v.code, "554");
 	verdict_clear(&v);
-	msg_free(m);
+	session_free(m);
 	conf_unref(c);
 }
 END_TEST

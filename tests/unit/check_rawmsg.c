@@ -4,14 +4,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy.h"
 #include "rawmsg.h"
 #include "tests.h"
 
 struct run {
 	struct conf	*conf;
-	struct msg	*msg;
+	struct session	*sess;
+	struct txn	*msg;		/* the transaction, after the run */
 	struct verdict	v;
 };
+
+/* the rawmsg sink: the policy stages themselves */
+static int
+run_header(void *ctx, const char *name, const char *value)
+{
+	struct run *r = ctx;
+
+	return policy_header(r->sess, name, value, 0, &r->v) != 0;
+}
+
+static int
+run_eoh(void *ctx)
+{
+	struct run *r = ctx;
+
+	return policy_eoh(r->sess, &r->v) != 0;
+}
+
+static int
+run_body(void *ctx, const unsigned char *data, size_t len)
+{
+	struct run *r = ctx;
+
+	return policy_body(r->sess, data, len, &r->v) != 0;
+}
 
 /* feed_capped - feed with a given max_header_size (0: the default) */
 static void
@@ -23,14 +50,18 @@ feed_capped(struct run *r, const char *text, size_t len, size_t step,
 	r->conf = conf_defaults();
 	if (max_header > 0)
 		r->conf->max_header_size = max_header;
-	r->msg = msg_new(r->conf);
+	struct rawmsg_sink sink = { r, run_header, run_eoh, run_body, 0 };
+
+	r->sess = session_new(r->conf);
 	verdict_init(&r->v);
-	policy_mail(r->msg, "<a@b>", NULL, &r->v);
-	rawmsg_init(&rm, r->msg, &r->v);
+	policy_mail(r->sess, "<a@b>", NULL, &r->v);
+	rawmsg_init(&rm, &sink, r->conf->max_header_size);
 	for (size_t i = 0; i < len; i += step)
 		if (rawmsg_feed(&rm, text + i, len - i < step ? len - i : step))
 			break;
-	rawmsg_finish(&rm);
+	if (!rawmsg_finish(&rm))
+		policy_eom(r->sess, &r->v);
+	r->msg = session_txn(r->sess);
 }
 
 /* feed - run a raw message through rawmsg, in pieces of step bytes */
@@ -44,11 +75,35 @@ static void
 done(struct run *r)
 {
 	verdict_clear(&r->v);
-	msg_free(r->msg);
+	session_free(r->sess);
 	conf_unref(r->conf);
 }
 
 static const size_t steps[] = { 1, 2, 3, 7, 64, 100000 };
+
+/*
+ * "From : x" (white space before the colon, RFC 5322 obsolete syntax) is
+ * the field "From", as Postfix passes it to milters; "Fr om: x" is not
+ * a field, so the body starts there
+ */
+START_TEST(test_space_before_colon)
+{
+	static const char text[] =
+	    "From : Alice <alice@example.com>\r\n"
+	    "Subject\t: s\r\n"
+	    "Fr om: x\r\n"
+	    "\r\nbody\r\n";
+	struct run r;
+
+	feed(&r, text, sizeof(text) - 1, steps[_i]);
+	ck_assert_uint_eq(r.msg->nheaders, 2);
+	ck_assert_str_eq(r.msg->headers[0].name, "From");
+	ck_assert_str_eq(r.msg->headers[0].value, "Alice <alice@example.com>");
+	ck_assert_str_eq(r.msg->headers[1].name, "Subject");
+	ck_assert_int_eq(r.msg->body_bytes, 10 + 2 + 6);
+	done(&r);
+}
+END_TEST
 
 START_TEST(test_split)
 {
@@ -235,6 +290,8 @@ rawmsg_suite(void)
 	TCase *tc = tcase_create("rawmsg");
 
 	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_space_before_colon, 0,
+			    sizeof(steps) / sizeof(steps[0]));
 	tcase_add_loop_test(tc, test_split, 0, sizeof(steps) / sizeof(steps[0]));
 	tcase_add_test(tc, test_no_colon);
 	tcase_add_test(tc, test_nul_and_no_body);

@@ -254,7 +254,7 @@ START_TEST(test_from_verdicts)
 	char err[256], text[128];
 	const char *map = write_file("verdicts.map", "alice@example.com alice\n");
 	struct conf *c = conf_defaults();
-	struct msg *m;
+	struct session *m;
 	struct verdict v;
 	int own = t->status == ADDR_OK && *t->addrs != '\0';
 	const char *p = t->addrs;
@@ -269,11 +269,11 @@ START_TEST(test_from_verdicts)
 	snprintf(text, sizeof(text), "%s", t->in);
 	c->login_map = loginmap_src_open(map, 1, err, sizeof(err));
 	ck_assert_ptr_nonnull(c->login_map);
-	m = msg_new(c);
+	m = session_new(c);
 	verdict_init(&v);
-	msg_set_macro(m, "{auth_authen}", "alice");
+	session_set_macro(m, "{auth_authen}", "alice");
 	ck_assert_int_eq(policy_mail(m, "<alice@example.com>", NULL, &v), 0);
-	if (policy_header(m, "From", t->in, &v) == 0 && policy_eoh(m, &v) == 0)
+	if (policy_header(m, "From", t->in, 0, &v) == 0 && policy_eoh(m, &v) == 0)
 		policy_eom(m, &v);
 	if (own) {
 		ck_assert_msg(v.action == ACTION_ACCEPT, "%s: %s refused (%s)",
@@ -288,7 +288,7 @@ START_TEST(test_from_verdicts)
 			      "%s: cause %s", t->label, v.cause);
 	}
 	verdict_clear(&v);
-	msg_free(m);
+	session_free(m);
 	conf_unref(c);
 }
 END_TEST

@@ -22,6 +22,7 @@ Suite *conf_suite(void);
 Suite *netaddr_suite(void);
 Suite *msg_suite(void);
 Suite *rawmsg_suite(void);
+Suite *txn_suite(void);
 Suite *addr_suite(void);
 Suite *sender_suite(void);
 Suite *spf_suite(void);

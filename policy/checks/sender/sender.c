@@ -12,7 +12,8 @@
 
 #include "addr.h"
 #include "loginmap.h"
-#include "msg.h"
+#include "session.h"
+#include "txn.h"
 #include "sender.h"
 #include "util.h"
 
@@ -214,7 +215,7 @@ sender_check_addr(const struct loginmap *map, const struct conf *c,
 }
 
 void
-sender_mail(struct msg *m)
+sender_mail(struct txn *m)
 {
 	const struct conf *c = m->conf;
 	const char *login = m->auth_authen;
@@ -232,7 +233,7 @@ sender_mail(struct msg *m)
 					 "login %s", login);
 		return;
 	}
-	if (*login == '\0' && m->mode == MSG_OUTBOUND)
+	if (*login == '\0' && m->mode == TXN_OUTBOUND)
 		return;			/* trusted network: nobody to check */
 	if (sender_split(m->mail_from, &local, &domain) != 0) {
 		if (*login)
@@ -260,7 +261,7 @@ sender_mail(struct msg *m)
 
 /* sender_fields - how many fields of that name, and the first one */
 static size_t
-sender_fields(const struct msg *m, const char *name, const char **first)
+sender_fields(const struct txn *m, const char *name, const char **first)
 {
 	size_t n = 0;
 
@@ -288,7 +289,7 @@ sender_same(const char *shown, const struct addr *a)
 
 /* sender_display - a display name showing another address than used */
 static void
-sender_display(struct msg *m, const struct loginmap *map, const struct addr *a)
+sender_display(struct txn *m, const struct loginmap *map, const struct addr *a)
 {
 	char *shown = addr_lookalike(a->display), *local, *domain, b[600];
 
@@ -316,7 +317,7 @@ sender_display(struct msg *m, const struct loginmap *map, const struct addr *a)
 
 /* sender_header - check one From or Sender field of an authenticated login */
 static void
-sender_header(struct msg *m, const struct loginmap *map, const char *value,
+sender_header(struct txn *m, const struct loginmap *map, const char *value,
 	      int is_from)
 {
 	const char *login = m->auth_authen;
@@ -367,7 +368,7 @@ sender_header(struct msg *m, const struct loginmap *map, const char *value,
 }
 
 void
-sender_eoh(struct msg *m)
+sender_eoh(struct txn *m)
 {
 	const struct conf *c = m->conf;
 	const char *login = m->auth_authen, *from, *sender;
@@ -376,7 +377,7 @@ sender_eoh(struct msg *m)
 
 	if (c->login_map == NULL || !c->sender_check_header)
 		return;
-	if (*login == '\0' && m->mode == MSG_OUTBOUND)
+	if (*login == '\0' && m->mode == TXN_OUTBOUND)
 		return;			/* trusted network: nobody to check */
 	nfrom = sender_fields(m, "From", &from);
 	nsender = sender_fields(m, "Sender", &sender);

@@ -25,12 +25,12 @@
 #ifndef RG_SENDER_H
 #define RG_SENDER_H
 
-struct msg;
+struct txn;
 struct loginmap;
 struct conf;
 
-void sender_mail(struct msg *);
-void sender_eoh(struct msg *);
+void sender_mail(struct txn *);
+void sender_eoh(struct txn *);
 
 /*
  * sender_owners - the owners of an address (local part and domain), as a

@@ -3,26 +3,27 @@
  */
 #include "config.h"
 
-#include "msg.h"
 #include "size.h"
+#include "txn.h"
 
 void
-size_mail(struct msg *m)
+size_mail(struct txn *t)
 {
-	long long max = m->conf->max_message_size;
+	long long max = t->conf->max_message_size;
 
-	if (max > 0 && m->declared_size > max)
-		symbols_add(&m->symbols, "SIZE_LIMIT", 0,
-			    "declared SIZE=%lld over %lld", m->declared_size,
+	if (max > 0 && t->declared_size > max)
+		symbols_add(&t->symbols, "SIZE_LIMIT", 0,
+			    "declared SIZE=%lld over %lld", t->declared_size,
 			    max);
 }
 
 void
-size_data(struct msg *m)
+size_data(struct txn *t)
 {
-	long long max = m->conf->max_message_size;
+	long long max = t->conf->max_message_size;
 
-	if (max > 0 && m->size > max)
-		symbols_add(&m->symbols, "SIZE_LIMIT", 0,
+	if (max > 0 && t->size > max &&
+	    symbols_find(&t->symbols, "SIZE_LIMIT") == NULL)
+		symbols_add(&t->symbols, "SIZE_LIMIT", 0,
 			    "message over %lld bytes", max);
 }

@@ -8,9 +8,9 @@
 #ifndef RG_SIZE_H
 #define RG_SIZE_H
 
-struct msg;
+struct txn;
 
-void size_mail(struct msg *);
-void size_data(struct msg *);
+void size_mail(struct txn *);
+void size_data(struct txn *);
 
 #endif

@@ -14,7 +14,8 @@
 
 #include "conf.h"
 #include "log.h"
-#include "msg.h"
+#include "session.h"
+#include "txn.h"
 #include "resolver.h"
 #include "spfcheck.h"
 #include "util.h"
@@ -132,18 +133,18 @@ static const double spf_scores[] = {
 
 /* spfcheck_headers - Received-SPF and the spf= method result */
 static void
-spfcheck_headers(struct msg *m, const struct spf_response *r,
+spfcheck_headers(struct txn *t, const struct spf_response *r,
 		 const char *ip, const char *reason)
 {
 	char from[SPF_HDR_ITEM], helo[SPF_HDR_ITEM], mech[SPF_HDR_ITEM];
 	char why[SPF_HDR_ITEM * 2], prob[SPF_HDR_ITEM];
-	const char *id = m->conf->authserv_id;
+	const char *id = t->conf->authserv_id;
 	/* the null sender is checked as postmaster@HELO (RFC 7208 2.4) */
-	int by_helo = *m->mail_from == '\0';
+	int by_helo = *t->mail_from == '\0';
 	struct sbuf h;
 
-	spfcheck_clean(from, sizeof(from), m->mail_from);
-	spfcheck_clean(helo, sizeof(helo), m->helo);
+	spfcheck_clean(from, sizeof(from), t->mail_from);
+	spfcheck_clean(helo, sizeof(helo), t->sess->helo);
 	spfcheck_clean(mech, sizeof(mech), r->mechanism);
 	spfcheck_clean(why, sizeof(why), reason);
 	spfcheck_clean(prob, sizeof(prob), r->problem);
@@ -157,21 +158,21 @@ spfcheck_headers(struct msg *m, const struct spf_response *r,
 	if (*prob && (r->result == SPF_TEMPERROR ||
 		      r->result == SPF_PERMERROR))
 		sbuf_printf(&h, "; problem=\"%s\"", prob);
-	msg_add_trace(m, "Received-SPF", h.data);
+	txn_add_trace(t, "Received-SPF", h.data);
 	sbuf_free(&h);
 	if (by_helo)
-		msg_add_auth_result(m, "spf=%s smtp.helo=%s",
+		txn_add_auth_result(t, "spf=%s smtp.helo=%s",
 				    spf_result_name(r->result),
 				    *helo ? helo : "unknown");
 	else
-		msg_add_auth_result(m, "spf=%s smtp.mailfrom=%s",
+		txn_add_auth_result(t, "spf=%s smtp.mailfrom=%s",
 				    spf_result_name(r->result), from);
 }
 
 void
-spfcheck_mail(struct msg *m)
+spfcheck_mail(struct txn *t)
 {
-	struct conf *c = m->conf;
+	struct conf *c = t->conf;
 	struct spf_request req;
 	struct spf_response r;
 	struct spfcheck_budget budget;
@@ -181,43 +182,43 @@ spfcheck_mail(struct msg *m)
 	char plain[SPF_HDR_ITEM];
 	enum spf_result result;
 
-	if (!c->spf || m->mode != MSG_INBOUND || !m->have_client)
+	if (!c->spf || t->mode != TXN_INBOUND || !t->sess->have_client)
 		return;
 	if ((res = conf_resolver(c, err, sizeof(err))) == NULL) {
 		log_err("DNS resolver: %s", err);
-		symbols_add_opts(&m->symbols, "SPF_TEMPERROR", 0, "<>",
+		symbols_add_opts(&t->symbols, "SPF_TEMPERROR", 0, "<>",
 				 NULL, "no resolver: %s", err);
 		return;
 	}
-	netaddr_format(&m->client, ip, sizeof(ip));
+	netaddr_format(&t->sess->client, ip, sizeof(ip));
 	memset(&req, 0, sizeof(req));
-	req.ip = m->client;
-	req.helo = m->helo;
-	req.mail_from = m->mail_from;
+	req.ip = t->sess->client;
+	req.helo = t->sess->helo;
+	req.mail_from = t->mail_from;
 	req.receiver = c->authserv_id;
 	spfcheck_dns(&dns, &budget, res, c->dns_timeout, c->spf_timeout);
 	spf_response_init(&r);
 	result = spf_eval((enum spf_engine)c->spf_engine, &dns, &req, &r);
 	snprintf(plain, sizeof(plain), "%.*s", SPF_HDR_ITEM - 1,
-		 r.sender ? r.sender : m->mail_from);
+		 r.sender ? r.sender : t->mail_from);
 	snprintf(sender, sizeof(sender), "<%s>", plain);
 	spfcheck_reason(reason, sizeof(reason), result, plain, ip, r.problem);
-	symbols_add_opts(&m->symbols, spf_symbols[result], spf_scores[result],
+	symbols_add_opts(&t->symbols, spf_symbols[result], spf_scores[result],
 			 sender, result == SPF_FAIL && r.explanation ?
 			 r.explanation : reason, "%s: %s",
 			 r.domain ? r.domain : "-", r.mechanism ? r.mechanism :
 			 (r.problem ? r.problem : "no match"));
-	spfcheck_headers(m, &r, ip, reason);
+	spfcheck_headers(t, &r, ip, reason);
 	/* the HELO identity on its own, as a symbol (RFC 7208 section 2.3) */
-	if (c->spf_helo && *m->helo && *m->mail_from &&
-	    dns_name_ok(m->helo)) {
+	if (c->spf_helo && *t->sess->helo && *t->mail_from &&
+	    dns_name_ok(t->sess->helo)) {
 		struct spf_response hr;
 		enum spf_result hres;
 
 		spf_response_init(&hr);
 		hres = spf_eval_helo((enum spf_engine)c->spf_engine, &dns, &req,
 				     &hr);
-		symbols_add(&m->symbols, spf_helo_symbols[hres], 0, "%s",
+		symbols_add(&t->symbols, spf_helo_symbols[hres], 0, "%s",
 			    hr.mechanism ? hr.mechanism :
 			    (hr.problem ? hr.problem : "no match"));
 		spf_response_free(&hr);

@@ -17,7 +17,7 @@
 
 #include "spf.h"
 
-struct msg;
+struct txn;
 struct resolver;
 
 /* spfcheck_budget - DNS for the SPF engines, within a total deadline */
@@ -32,6 +32,6 @@ struct spfcheck_budget {
 void spfcheck_dns(struct spf_dns *, struct spfcheck_budget *,
 		  struct resolver *r, int query_ms, int total_ms);
 
-void spfcheck_mail(struct msg *);
+void spfcheck_mail(struct txn *);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * rawmsg - raw message to policy stages (see rawmsg.h).
+ * rawmsg - a raw message split into milter steps (see rawmsg.h).
  */
 #include "config.h"
 
@@ -10,16 +10,16 @@
 #include "rawmsg.h"
 
 void
-rawmsg_init(struct rawmsg *r, struct msg *m, struct verdict *v)
+rawmsg_init(struct rawmsg *r, const struct rawmsg_sink *sink,
+	    long long max_header_size)
 {
 	memset(r, 0, sizeof(*r));
-	r->msg = m;
-	r->verdict = v;
+	r->sink = sink;
 	r->first_line = 1;
 	sbuf_init(&r->line);
 	sbuf_init(&r->field);
 	r->chunk = xmalloc(RAWMSG_CHUNK);
-	r->cap = (size_t)m->conf->max_header_size + 1;
+	r->cap = (size_t)max_header_size + 1;
 }
 
 /* rawmsg_body_flush - pass buffered body bytes to the policy */
@@ -28,7 +28,7 @@ rawmsg_body_flush(struct rawmsg *r)
 {
 	if (r->chunk_len == 0 || r->ended)
 		return;
-	if (policy_body(r->msg, r->chunk, r->chunk_len, r->verdict))
+	if (r->sink->body(r->sink->ctx, r->chunk, r->chunk_len))
 		r->ended = 1;
 	r->chunk_len = 0;
 }
@@ -64,29 +64,52 @@ rawmsg_field_flush(struct rawmsg *r)
 	name = r->field.data;
 	colon = strchr(name, ':');
 	*colon = '\0';
+	/* "From : x" (RFC 5322 obsolete syntax) is the field "From" */
+	for (char *e = colon; e > name && (e[-1] == ' ' || e[-1] == '\t');)
+		*--e = '\0';
 	value = colon + 1;
-	while (*value == ' ' || *value == '\t')
-		value++;
-	if (policy_header(r->msg, name, value, r->verdict))
+	if (!r->sink->leadspc)
+		while (*value == ' ' || *value == '\t')
+			value++;
+	if (r->sink->header(r->sink->ctx, name, value))
 		r->ended = 1;
 	sbuf_reset(&r->field);
 }
 
-/* rawmsg_is_field - "name:" with a name of printable ASCII */
+/*
+ * rawmsg_name_end - how a line begins, as Postfix's is_header() sees it:
+ * a field name of printable ASCII, optional white space, then a colon.
+ * 1: a field; 0: not one; -1: a field name (and white space) with no
+ * colon yet.
+ */
 static int
-rawmsg_is_field(const char *s, size_t len)
+rawmsg_name_end(const char *s, size_t len)
 {
 	size_t i;
+	int space = 0;
 
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == ':')
 			return i > 0;
-		if (c <= 32 || c >= 127)
+		if (c == ' ' || c == '\t') {
+			if (i == 0)
+				return 0;
+			space = 1;
+			continue;
+		}
+		if (space || c < 32 || c >= 127)
 			return 0;
 	}
-	return 0;
+	return -1;
+}
+
+/* rawmsg_is_field - "name:" (or "name :") with a printable name */
+static int
+rawmsg_is_field(const char *s, size_t len)
+{
+	return rawmsg_name_end(s, len) == 1;
 }
 
 static void
@@ -94,7 +117,7 @@ rawmsg_start_body(struct rawmsg *r)
 {
 	rawmsg_field_flush(r);
 	r->in_body = 1;
-	if (!r->ended && policy_eoh(r->msg, r->verdict))
+	if (!r->ended && r->sink->eoh(r->sink->ctx))
 		r->ended = 1;
 }
 
@@ -109,7 +132,8 @@ rawmsg_header_line(struct rawmsg *r)
 		s[--len] = '\0';
 	if (r->first_line) {
 		r->first_line = 0;
-		if (len >= 5 && memcmp(s, "From ", 5) == 0)
+		if (len >= 5 && memcmp(s, "From ", 5) == 0 &&
+		    !rawmsg_is_field(s, len))
 			return;
 	}
 	if (len == 0) {
@@ -162,7 +186,6 @@ static int
 rawmsg_headerish(const struct rawmsg *r)
 {
 	const char *s = r->line.data;
-	size_t i;
 
 	if (r->line.len == 0)
 		return 1;
@@ -170,13 +193,11 @@ rawmsg_headerish(const struct rawmsg *r)
 		return 1;
 	if (r->first_line && r->line.len >= 5 && memcmp(s, "From ", 5) == 0)
 		return 1;
-	for (i = 0; i < r->line.len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == ':')
-			return i > 0;
-		if (c <= 32 || c >= 127)
-			return 0;
+	switch (rawmsg_name_end(s, r->line.len)) {
+	case 1:
+		return 1;
+	case 0:
+		return 0;
 	}
 	/* all field-name bytes so far: Postfix decides within one record */
 	return r->line.len <= RAWMSG_RECORD;
@@ -224,9 +245,11 @@ rawmsg_feed(struct rawmsg *r, const void *data, size_t len)
 	return r->ended;
 }
 
-void
+int
 rawmsg_finish(struct rawmsg *r)
 {
+	int ended;
+
 	if (!r->in_body) {
 		if (r->line.len > 0)
 			rawmsg_header_line(r);
@@ -234,10 +257,10 @@ rawmsg_finish(struct rawmsg *r)
 			rawmsg_start_body(r);
 	}
 	rawmsg_body_flush(r);
-	if (!r->ended)
-		policy_eom(r->msg, r->verdict);
+	ended = r->ended;
 	sbuf_free(&r->line);
 	sbuf_free(&r->field);
 	free(r->chunk);
 	r->chunk = NULL;
+	return ended;
 }

@@ -1,0 +1,114 @@
+/*
+ * txn - one mail transaction (MAIL FROM to end of message or abort).
+ *
+ * It holds the transaction's macros, the envelope with one record per
+ * recipient (a recipient can be refused while the others go on), the
+ * header fields, the spool (the message as received), sizes, the
+ * message's results (symbols) and the header text the checks want
+ * added.  It is freed when the transaction ends, whatever ends it, and
+ * the spool with it.  Envelope addresses are kept whole up to
+ * TXN_ADDR_MAX; a longer one is never cut (a cut address could lose its
+ * domain): it is marked, and refused by the checks.
+ */
+#ifndef RG_TXN_H
+#define RG_TXN_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "spool.h"
+#include "symbols.h"
+#include "util.h"
+
+#define TXN_MACRO_MAX	512	/* longest macro value kept */
+#define TXN_ADDR_MAX	4096	/* longest envelope address kept */
+#define TXN_RCPT_MAX	1000	/* recipients kept (more are only counted) */
+#define TXN_HEADERS_MAX	4096	/* header fields per message */
+
+struct session;
+
+enum txn_mode { TXN_INBOUND, TXN_OUTBOUND };
+
+struct txn_header {
+	char	*name;		/* points into the same allocation as value */
+	char	*value;		/* leading white space removed */
+	int	index;		/* 1-based among fields of the same name */
+};
+
+struct txn_rcpt {
+	char	*addr;		/* without angle brackets */
+	int	overlong;	/* longer than TXN_ADDR_MAX: addr is "" */
+	int	refused;	/* refused at RCPT; the rest go on */
+};
+
+/* a header a check wants added at the top (Received-SPF) */
+struct txn_trace {
+	char	*name;
+	char	*value;
+};
+
+struct txn {
+	struct session	*sess;
+	struct conf	*conf;		/* the session's */
+	char		*queue_id;	/* {i}, "" until known */
+	char		*auth_authen;	/* {auth_authen}, "" if not authenticated */
+	char		*auth_type;
+	char		*mail_from;	/* without angle brackets, "" for <> */
+	int		mail_overlong;	/* MAIL FROM over TXN_ADDR_MAX */
+	int		have_mail;
+	long long	declared_size;	/* ESMTP SIZE=, -1 if none */
+	struct txn_rcpt	*rcpts;
+	size_t		nrcpts;		/* kept */
+	size_t		rcpt_total;	/* seen */
+	size_t		rcpt_refused;
+	struct txn_header *headers;
+	size_t		nheaders;
+	long long	header_bytes;
+	long long	body_bytes;
+	long long	size;		/* header_bytes + body_bytes */
+	enum txn_mode	mode;
+	struct symbols	symbols;
+	struct txn_trace *traces;	/* trace headers from the checks */
+	size_t		ntraces;
+	struct sbuf	auth_results;	/* "spf=pass smtp.mailfrom=a@b"; ... */
+	int		keep;		/* the spool is wanted */
+	struct spool	spool;
+	int		spool_failed;	/* noted once */
+};
+
+/* txn_new - a transaction of the session (no MAIL FROM yet) */
+struct txn *txn_new(struct session *);
+void txn_free(struct txn *);
+
+/* txn_set_macro - a transaction macro; 1 if the name is one, else 0 */
+int txn_set_macro(struct txn *, const char *key, const char *value);
+/* txn_set_mail - MAIL FROM with its ESMTP arguments (NULL-terminated) */
+void txn_set_mail(struct txn *, const char *addr, const char *const *args);
+/* txn_add_rcpt - a recipient record, or NULL past TXN_RCPT_MAX */
+struct txn_rcpt *txn_add_rcpt(struct txn *, const char *addr);
+/*
+ * txn_add_header - one header field as the MTA sent it (leadspc: the
+ * value keeps its leading white space, else one space is assumed after
+ * the colon); spooled as sent, kept without the leading white space.
+ * 0 if kept, -1 if over a limit (counted anyway).
+ */
+int txn_add_header(struct txn *, const char *name, const char *value,
+		   int leadspc);
+/* txn_end_header - the empty line between header and body */
+void txn_end_header(struct txn *);
+void txn_add_body(struct txn *, const unsigned char *data, size_t len);
+
+/* txn_add_trace - a header for the top of the message (value copied) */
+void txn_add_trace(struct txn *, const char *name, const char *value);
+/* txn_add_auth_result - one method result for Authentication-Results */
+void txn_add_auth_result(struct txn *, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * txn_addr_strip - "<a@b>" to "a@b" into a new string; NULL when longer
+ * than TXN_ADDR_MAX (never cut)
+ */
+char *txn_addr_strip(const char *);
+const char *txn_mode_name(enum txn_mode);
+
+#endif
