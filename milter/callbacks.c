@@ -256,6 +256,7 @@ cb_eom(struct mta *mta)
 	cb_macros(mta, c);
 	policy_eom(c->sess, &c->verdict);
 	cb_verdict(mta, c);
+	mta->leadspc = c->leadspc;
 	rc = mta_eom(mta, &c->verdict);
 	cb_txn_end(c);
 	return rc;

@@ -45,6 +45,7 @@ struct check_args {
 	const char	*mail_from;
 	const char	*auth_user;
 	const char	*queue_id;
+	const char	*emit;		/* --emit-miltertest FILE */
 	const char	*rcpts[CHECK_MAX_RCPTS];
 	size_t		nrcpts;
 	const char	*file;
@@ -56,7 +57,8 @@ check_usage(FILE *fp)
 	fputs("usage: relayguard check -c FILE [--client-ip IP] "
 	      "[--client-name NAME] [--helo NAME]\n"
 	      "        [--mail-from ADDR] [--rcpt ADDR]... "
-	      "[--auth-user LOGIN] [--queue-id ID] [MESSAGE|-]\n", fp);
+	      "[--auth-user LOGIN] [--queue-id ID]\n"
+	      "        [--emit-miltertest FILE] [MESSAGE|-]\n", fp);
 }
 
 static int
@@ -71,6 +73,7 @@ check_parse(int argc, char **argv, struct check_args *a)
 		{ "rcpt", required_argument, NULL, 'r' },
 		{ "auth-user", required_argument, NULL, 'u' },
 		{ "queue-id", required_argument, NULL, 'q' },
+		{ "emit-miltertest", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -87,6 +90,7 @@ check_parse(int argc, char **argv, struct check_args *a)
 		case 'f': a->mail_from = optarg; break;
 		case 'u': a->auth_user = optarg; break;
 		case 'q': a->queue_id = optarg; break;
+		case 'E': a->emit = optarg; break;
 		case 'r':
 			if (a->nrcpts == CHECK_MAX_RCPTS) {
 				fprintf(stderr, "relayguard check: more than "
@@ -209,7 +213,104 @@ struct check_mta {
 	struct sbuf	edits;		/* header: and remove-header: lines */
 	struct sbuf	symbols;	/* symbol: lines of the last verdict */
 	struct sbuf	refused;	/* refused-rcpt: lines */
+	FILE		*lua;		/* --emit-miltertest, or NULL */
+	struct sbuf	luaedits;	/* eom checks of the edits */
 };
+
+/*
+ * The miltertest replay (--emit-miltertest FILE): a Lua script for
+ * miltertest that sends the daemon exactly the steps check sent its
+ * callbacks, and fails unless every step gets the same answer and the
+ * same header edits (the replies are compared with the daemon's log).  tests/milter/differential.sh runs
+ * every scenario both ways with it.
+ */
+
+/* lua_str - a Lua string literal of s (bytes escaped as \ddd) */
+static void
+lua_str(FILE *fp, const char *s, size_t len)
+{
+	fputc('"', fp);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c >= 0x20 && c < 0x7f)
+			fputc(c, fp);
+		else
+			fprintf(fp, "\\%03u", c);
+	}
+	fputc('"', fp);
+}
+
+static void
+lua_cstr(FILE *fp, const char *s)
+{
+	if (s == NULL)
+		fputs("nil", fp);
+	else
+		lua_str(fp, s, strlen(s));
+}
+
+/* lua_expect - the answer the step got here, as miltertest sees it */
+static void
+lua_expect(struct check_mta *cm, enum mta_status st)
+{
+	const char *want = "SMFIR_CONTINUE";
+
+	if (cm->lua == NULL)
+		return;
+	switch (st) {
+	case MTA_ACCEPT: want = "SMFIR_ACCEPT"; break;
+	case MTA_REJECT: want = cm->reply.len ? "SMFIR_REPLYCODE" :
+	    "SMFIR_REJECT"; break;
+	case MTA_TEMPFAIL: want = cm->reply.len ? "SMFIR_REPLYCODE" :
+	    "SMFIR_TEMPFAIL"; break;
+	case MTA_DISCARD: want = "SMFIR_DISCARD"; break;
+	case MTA_SKIP: want = "SMFIR_SKIP"; break;
+	default: break;
+	}
+	fprintf(cm->lua, ", %s)\n", want);
+}
+
+/* lua_sbuf_str - lua_str into a buffer */
+static void
+lua_sbuf_str(struct sbuf *b, const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	if (fp == NULL)
+		return;
+	lua_cstr(fp, s);
+	fclose(fp);
+	sbuf_append(b, buf, len);
+	free(buf);
+}
+
+/* check_lua_edit - an eom check that the daemon made the same edit */
+static void
+check_lua_edit(struct check_mta *cm, const char *op, const char *name,
+	       const char *value)
+{
+	if (cm->lua == NULL)
+		return;
+	sbuf_printf(&cm->luaedits, "rg.edit(conn, %s, ", op);
+	lua_sbuf_str(&cm->luaedits, name);
+	if (value) {
+		sbuf_puts(&cm->luaedits, ", ");
+		lua_sbuf_str(&cm->luaedits, value);
+	}
+	sbuf_puts(&cm->luaedits, ")\n");
+}
+
+/* check_unlead - the value without the space HDR_LEADSPC put there */
+static const char *
+check_unlead(const struct mta *m, const char *value)
+{
+	return m->leadspc && *value == ' ' ? value + 1 : value;
+}
 
 static const char *
 check_macro(struct mta *m, const char *name)
@@ -262,7 +363,9 @@ check_add_header(struct mta *m, const char *name, const char *value)
 {
 	struct check_mta *cm = m->ctx;
 
-	sbuf_printf(&cm->edits, "header: %s: %s\n", name, value);
+	sbuf_printf(&cm->edits, "header: %s: %s\n", name,
+		    check_unlead(m, value));
+	check_lua_edit(cm, "MT_HDRADD", name, value);
 	return 0;
 }
 
@@ -270,8 +373,13 @@ static int
 check_ins_header(struct mta *m, int index, const char *name,
 		 const char *value)
 {
+	struct check_mta *cm = m->ctx;
+
 	(void)index;
-	return check_add_header(m, name, value);
+	sbuf_printf(&cm->edits, "header: %s: %s\n", name,
+		    check_unlead(m, value));
+	check_lua_edit(cm, "MT_HDRINSERT", name, value);
+	return 0;
 }
 
 static int
@@ -281,17 +389,25 @@ check_chg_header(struct mta *m, const char *name, int index,
 	struct check_mta *cm = m->ctx;
 
 	(void)index;
-	if (value == NULL)
+	if (value == NULL) {
 		sbuf_printf(&cm->edits, "remove-header: %s\n", name);
-	else
-		sbuf_printf(&cm->edits, "header: %s: %s\n", name, value);
+		check_lua_edit(cm, "MT_HDRDELETE", name, NULL);
+	} else {
+		sbuf_printf(&cm->edits, "header: %s: %s\n", name,
+			    check_unlead(m, value));
+		check_lua_edit(cm, "MT_HDRCHANGE", name, value);
+	}
 	return 0;
 }
 
 static int
 check_quarantine(struct mta *m, const char *reason)
 {
-	((struct check_mta *)m->ctx)->quarantined = 1;
+	struct check_mta *cm = m->ctx;
+
+	cm->quarantined = 1;
+	if (cm->lua)
+		sbuf_puts(&cm->luaedits, "rg.edit(conn, MT_QUARANTINE)\n");
 	(void)reason;
 	return 0;
 }
@@ -339,16 +455,33 @@ static int
 check_sink_header(void *ctx, const char *name, const char *value)
 {
 	struct mta *m = ctx;
+	struct check_mta *cm = m->ctx;
+	enum mta_status st;
 
-	return cb_header(m, name, value) != MTA_CONTINUE;
+	if (cm->lua) {
+		fputs("rg.step(conn, \"header\", mt.header(conn, ", cm->lua);
+		lua_cstr(cm->lua, name);
+		fputs(", ", cm->lua);
+		lua_cstr(cm->lua, value);
+		fputs(")", cm->lua);
+	}
+	st = cb_header(m, name, value);
+	lua_expect(cm, st);
+	return st != MTA_CONTINUE;
 }
 
 static int
 check_sink_eoh(void *ctx)
 {
 	struct mta *m = ctx;
+	struct check_mta *cm = m->ctx;
+	enum mta_status st;
 
-	return cb_eoh(m) != MTA_CONTINUE;
+	if (cm->lua)
+		fputs("rg.step(conn, \"eoh\", mt.eoh(conn)", cm->lua);
+	st = cb_eoh(m);
+	lua_expect(cm, st);
+	return st != MTA_CONTINUE;
 }
 
 static int
@@ -357,10 +490,19 @@ check_sink_body(void *ctx, const unsigned char *data, size_t len)
 	struct mta *m = ctx;
 	struct check_mta *cm = m->ctx;
 
+	enum mta_status st;
+
 	/* no body step negotiated: the MTA does not send it */
 	if (!(cm->needs & POLICY_NEED_BODY))
 		return 0;
-	return cb_body(m, data, len) != MTA_CONTINUE;
+	if (cm->lua) {
+		fputs("rg.step(conn, \"body\", mt.bodystring(conn, ", cm->lua);
+		lua_str(cm->lua, (const char *)data, len);
+		fputs(")", cm->lua);
+	}
+	st = cb_body(m, data, len);
+	lua_expect(cm, st);
+	return st != MTA_CONTINUE;
 }
 
 /* check_sockaddr - the client address as the MTA's connect step gives it */
@@ -396,23 +538,82 @@ check_envelope(struct mta *m, struct check_mta *cm)
 	char *argv[2] = { NULL, NULL };
 	size_t refused = 0;
 
-	if (cb_connect(m, a->client_name ? a->client_name : "unknown",
-		       check_sockaddr(a->client_ip, &ss)) != MTA_CONTINUE)
+	const struct sockaddr *sa = check_sockaddr(a->client_ip, &ss);
+	const char *host = a->client_name ? a->client_name : "unknown";
+	enum mta_status st;
+
+	if (cm->lua) {
+		if (sa == NULL && a->client_ip) {
+			fputs("rg.ok(mt.macro(conn, SMFIC_CONNECT, "
+			      "\"{client_addr}\", ", cm->lua);
+			lua_cstr(cm->lua, a->client_ip);
+			fputs("), \"macro\")\n", cm->lua);
+		}
+		fputs("rg.step(conn, \"connect\", mt.conninfo(conn, ", cm->lua);
+		lua_cstr(cm->lua, host);
+		fputs(sa ? ", " : ", \"unspec\"", cm->lua);
+		if (sa)
+			lua_cstr(cm->lua, a->client_ip);
+		fputs(")", cm->lua);
+	}
+	st = cb_connect(m, host, sa);
+	lua_expect(cm, st);
+	if (st != MTA_CONTINUE)
 		return 1;
-	if (a->helo && cb_helo(m, a->helo) != MTA_CONTINUE)
-		return 1;
+	/*
+	 * miltertest sends a HELO of its own before MAIL FROM when none was
+	 * sent, and libmilter then forgets the MAIL FROM macros: give it an
+	 * empty one, which is what the session holds without HELO anyway
+	 */
+	if (a->helo == NULL && cm->lua)
+		fputs("rg.ok(mt.helo(conn, \"\"), \"helo\")\n", cm->lua);
+	if (a->helo) {
+		if (cm->lua) {
+			fputs("rg.step(conn, \"helo\", mt.helo(conn, ", cm->lua);
+			lua_cstr(cm->lua, a->helo);
+			fputs(")", cm->lua);
+		}
+		st = cb_helo(m, a->helo);
+		lua_expect(cm, st);
+		if (st != MTA_CONTINUE)
+			return 1;
+	}
 	argv[0] = cm->sender;
-	if (cb_envfrom(m, argv) != MTA_CONTINUE)
+	if (cm->lua) {
+		fputs("rg.ok(mt.macro(conn, SMFIC_MAIL", cm->lua);
+		if (a->queue_id) {
+			fputs(", \"i\", ", cm->lua);
+			lua_cstr(cm->lua, a->queue_id);
+		}
+		if (a->auth_user) {
+			fputs(", \"{auth_authen}\", ", cm->lua);
+			lua_cstr(cm->lua, a->auth_user);
+			fputs(", \"{auth_type}\", \"PLAIN\"", cm->lua);
+		}
+		fputs("), \"macro\")\n", cm->lua);
+		fputs("rg.step(conn, \"mail\", mt.mailfrom(conn, ", cm->lua);
+		lua_cstr(cm->lua, cm->sender);
+		fputs(")", cm->lua);
+	}
+	st = cb_envfrom(m, argv);
+	lua_expect(cm, st);
+	if (st != MTA_CONTINUE)
 		return 1;
 	for (size_t i = 0; i < a->nrcpts; i++) {
 		struct sbuf r;
-		enum mta_status st;
 
 		sbuf_init(&r);
 		sbuf_printf(&r, "<%s>", a->rcpts[i]);
 		argv[0] = r.data;
 		sbuf_reset(&cm->reply);
+		if (cm->lua) {
+			fputs("rg.step(conn, \"rcpt\", mt.rcptto(conn, ",
+			      cm->lua);
+			lua_cstr(cm->lua, r.data);
+			fputs(")", cm->lua);
+		}
 		st = cb_envrcpt(m, argv);
+		lua_expect(cm, st);
 		if (st == MTA_REJECT || st == MTA_TEMPFAIL) {
 			sbuf_printf(&cm->refused, "refused-rcpt: %s %s\n",
 				    r.data, cm->reply.data ? cm->reply.data :
@@ -428,7 +629,11 @@ check_envelope(struct mta *m, struct check_mta *cm)
 		return 1;
 	sbuf_reset(&cm->reply);
 	cm->have_verdict = 0;
-	return cb_data(m) != MTA_CONTINUE;
+	if (cm->lua)
+		fputs("rg.step(conn, \"data\", mt.data(conn)", cm->lua);
+	st = cb_data(m);
+	lua_expect(cm, st);
+	return st != MTA_CONTINUE;
 }
 
 /* check_message - header and body through rawmsg, then end of message */
@@ -456,8 +661,17 @@ check_message(struct mta *m, FILE *fp, const struct sbuf *head,
 			strerror(errno));
 		rc = -1;
 	}
-	if (!rawmsg_finish(&r) && rc == 0)
-		cb_eom(m);
+	if (!rawmsg_finish(&r) && rc == 0) {
+		enum mta_status st;
+
+		if (cm->lua)
+			fputs("rg.step(conn, \"eom\", mt.eom(conn)", cm->lua);
+		st = cb_eom(m);
+		lua_expect(cm, st);
+		if (cm->lua)
+			fputs(cm->luaedits.data ? cm->luaedits.data : "",
+			      cm->lua);
+	}
 	return rc;
 }
 
@@ -485,7 +699,7 @@ check_main(int argc, char **argv)
 {
 	struct check_args a;
 	struct check_mta cm;
-	struct mta m = { &check_ops, &cm };
+	struct mta m = { &check_ops, &cm, 0 };
 	struct conf *conf;
 	FILE *fp = stdin;
 	struct sbuf head;
@@ -544,10 +758,30 @@ check_main(int argc, char **argv)
 	/* negotiation as with Postfix 3.7, which offers SMFIP_HDR_LEADSPC */
 	cm.leadspc = 1;
 	cm.needs = cb_open(&m, cm.leadspc);
-	if (rc == 0 && !check_envelope(&m, &cm) &&
-	    check_message(&m, fp, &head, a.file ? a.file : "-",
-			  max_header) != 0)
-		rc = 1;
+	sbuf_init(&cm.luaedits);
+	if (a.emit && (cm.lua = fopen(a.emit, "w")) == NULL) {
+		fprintf(stderr, "relayguard check: %s: %s\n", a.emit,
+			strerror(errno));
+		rc = 2;
+	}
+	if (cm.lua)
+		fputs("-- written by relayguard check --emit-miltertest\n"
+		      "dofile(os.getenv(\"RG_MILTER_DIR\") .. \"/lib.lua\")\n"
+		      "rg.run(function()\n"
+		      "local conn = mt.connect(rg.socket, 50, 0.1)\n"
+		      "rg.check(conn ~= nil, \"cannot connect\")\n", cm.lua);
+	if (rc == 0) {
+		int ended = check_envelope(&m, &cm);
+
+		if (!ended && check_message(&m, fp, &head, a.file ? a.file :
+					    "-", max_header) != 0)
+			rc = 1;
+	}
+	if (cm.lua) {
+		fputs("mt.disconnect(conn)\nend)\n", cm.lua);
+		fclose(cm.lua);
+	}
+	sbuf_free(&cm.luaedits);
 	cb_close(&m);
 	daemon_set_conf(NULL);
 	free(sender);

@@ -22,7 +22,7 @@
 #include "policy.h"
 
 /* milter_mta - the struct mta of a libmilter context */
-#define MILTER_MTA(ctx)	{ &milter_ops, (ctx) }
+#define MILTER_MTA(ctx)	{ &milter_ops, (ctx), 0 }
 
 static const struct mta_ops milter_ops;
 

@@ -68,9 +68,24 @@ mta_stage(struct mta *mta, const struct verdict *v)
 	return mta_status_of(v);
 }
 
+/* mta_value - a header value as the MTA wants it (see leadspc) */
+static const char *
+mta_value(const struct mta *mta, const char *value, struct sbuf *buf)
+{
+	if (!mta->leadspc)
+		return value;
+	sbuf_reset(buf);
+	sbuf_puts(buf, " ");
+	sbuf_puts(buf, value);
+	return buf->data;
+}
+
 enum mta_status
 mta_eom(struct mta *mta, const struct verdict *v)
 {
+	struct sbuf buf;
+
+	sbuf_init(&buf);
 	if (v->action == ACTION_ACCEPT || v->action == ACTION_QUARANTINE) {
 		for (size_t i = 0; i < v->nremove; i++)
 			if (mta->ops->chg_header(mta, v->remove[i].name,
@@ -79,14 +94,16 @@ mta_eom(struct mta *mta, const struct verdict *v)
 					 v->remove[i].name);
 		for (size_t i = 0; i < v->nadd; i++) {
 			const struct verdict_header *h = &v->add[i];
+			const char *value = mta_value(mta, h->value, &buf);
 			int rc = h->top ?
-			    mta->ops->ins_header(mta, 0, h->name, h->value) :
-			    mta->ops->add_header(mta, h->name, h->value);
+			    mta->ops->ins_header(mta, 0, h->name, value) :
+			    mta->ops->add_header(mta, h->name, value);
 
 			if (rc != 0)
 				log_warn("cannot add header %s", h->name);
 		}
 	}
+	sbuf_free(&buf);
 	if (v->action == ACTION_QUARANTINE) {
 		char reason[512];
 

@@ -43,6 +43,11 @@ struct mta_ops {
 struct mta {
 	const struct mta_ops	*ops;
 	void			*ctx;		/* SMFICTX, or check's state */
+	/*
+	 * SMFIP_HDR_LEADSPC was negotiated: header values go both ways
+	 * with their leading white space, so added ones need theirs
+	 */
+	int			leadspc;
 };
 
 /* mta_stage - the reply for a verdict that ends a stage early */

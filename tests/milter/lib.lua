@@ -63,3 +63,28 @@ function rg.sh(cmd)
 	local r = os.execute(cmd)
 	rg.check(r == 0 or r == true, "command failed: " .. cmd)
 end
+
+-- For scripts written by "relayguard check --emit-miltertest":
+-- rg.step(conn, what, result, want): a step went through and got want
+function rg.step(conn, what, res, want)
+	if res ~= nil then error(what .. ": " .. tostring(res), 2) end
+	local got = mt.getreply(conn)
+	if got ~= want then
+		error(what .. ": reply " .. tostring(got) .. ", check had " ..
+		      tostring(want), 2)
+	end
+end
+
+-- rg.edit(conn, op, name[, value]): the same header edit as check
+function rg.edit(conn, op, name, value)
+	local ok
+	if value ~= nil then
+		ok = mt.eom_check(conn, op, name, value)
+	else
+		ok = mt.eom_check(conn, op, name)
+	end
+	if not ok then
+		error("header edit " .. tostring(op) .. " " .. name .. ": " ..
+		      tostring(value) .. " not made", 2)
+	end
+end

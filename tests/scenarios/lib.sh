@@ -18,6 +18,16 @@ scenario() {
 	# shellcheck disable=SC2086
 	out=$("$RG_BIN" check -c "$conf" $args "$dir/$name.eml" 2>"$dir/$name.err") || rc=$?
 	echo "$out" >"$dir/$name.out"
+	# tests/milter/differential.sh: the same run once more, writing the
+	# miltertest replay of its steps, to compare with the daemon
+	if [ -n "${RG_DIFF_DIR:-}" ] && [ "$rc" = 0 ]; then
+		cp "$conf" "$RG_DIFF_DIR/$name.conf"
+		# shellcheck disable=SC2086
+		"$RG_BIN" check -c "$conf" $args --queue-id "DIFF-$name" \
+			--emit-miltertest "$RG_DIFF_DIR/$name.lua" "$dir/$name.eml" \
+			>"$RG_DIFF_DIR/$name.out" 2>/dev/null ||
+			rm -f "$RG_DIFF_DIR/$name.lua"
+	fi
 	if [ "$rc" != "${status:-0}" ]; then ok=0; why="exit $rc"; fi
 	while IFS= read -r line; do
 		[ -z "$line" ] && continue
