@@ -31,6 +31,9 @@ struct cb_conn {
 	struct session	*sess;
 	struct verdict	verdict;
 	int		leadspc;	/* header values keep leading space */
+	unsigned	noreply;	/* CB_NR_*: steps without a reply */
+	int		pending;	/* a verdict waits for a step that
+					   can carry it (no-reply steps) */
 	int		counted;	/* counted by daemon_txn_begin() */
 	int		ended;		/* the transaction was decided */
 };
@@ -101,6 +104,7 @@ cb_txn_end(struct cb_conn *c)
 {
 	policy_abort(c->sess);
 	verdict_clear(&c->verdict);
+	c->pending = 0;
 	c->ended = c->counted;
 }
 
@@ -116,15 +120,46 @@ cb_end(struct mta *mta, struct cb_conn *c)
 	return rc;
 }
 
-unsigned
-cb_open(struct mta *mta, int leadspc)
+void
+cb_open(struct mta *mta, int leadspc, unsigned nr_offered,
+	struct cb_negotiation *out)
 {
 	struct cb_conn *c = mta->ops->get_priv(mta);
+	unsigned needs, nr = 0;
 
 	if (c == NULL)
 		c = cb_new(mta, leadspc);
 	c->leadspc = leadspc;
-	return policy_needs(c->sess->conf);
+	needs = policy_needs(c->sess->conf);
+	if (c->sess->conf->milter_no_reply) {
+		/* a step no check decides at needs no answer */
+		if (!(needs & POLICY_DECIDES_CONNECT))
+			nr |= CB_NR_CONN;
+		if (!(needs & POLICY_DECIDES_HELO))
+			nr |= CB_NR_HELO;
+		nr |= CB_NR_DATA | CB_NR_HDR | CB_NR_BODY;
+	}
+	c->noreply = nr & nr_offered;
+	out->needs = needs;
+	out->noreply = c->noreply;
+}
+
+/*
+ * cb_reply - the answer of a step: none if it goes without a reply (a
+ * verdict then waits for the next step that can carry it)
+ */
+static enum mta_status
+cb_reply(struct cb_conn *c, unsigned nr, enum mta_status st)
+{
+	return (c->noreply & nr) && st == MTA_CONTINUE ? MTA_NOREPLY : st;
+}
+
+/* cb_hold - a no-reply step reached a verdict: keep it for later */
+static enum mta_status
+cb_hold(struct cb_conn *c)
+{
+	c->pending = 1;
+	return MTA_NOREPLY;
 }
 
 enum mta_status
@@ -149,7 +184,7 @@ cb_connect(struct mta *mta, const char *hostname, const struct sockaddr *sa)
 	if (policy_connect(c->sess, *addr ? addr : NULL, hostname,
 			   &c->verdict) != POLICY_CONTINUE)
 		return cb_end(mta, c);
-	return MTA_CONTINUE;
+	return cb_reply(c, CB_NR_CONN, MTA_CONTINUE);
 }
 
 enum mta_status
@@ -159,7 +194,7 @@ cb_helo(struct mta *mta, const char *helo)
 
 	if (policy_helo(c->sess, helo, &c->verdict) != POLICY_CONTINUE)
 		return cb_end(mta, c);
-	return MTA_CONTINUE;
+	return cb_reply(c, CB_NR_HELO, MTA_CONTINUE);
 }
 
 enum mta_status
@@ -212,7 +247,7 @@ cb_data(struct mta *mta)
 	struct cb_conn *c = cb_get(mta);
 
 	cb_macros(mta, c);
-	return MTA_CONTINUE;
+	return cb_reply(c, CB_NR_DATA, MTA_CONTINUE);
 }
 
 enum mta_status
@@ -220,10 +255,12 @@ cb_header(struct mta *mta, const char *name, const char *value)
 {
 	struct cb_conn *c = cb_get(mta);
 
+	if (c->pending)
+		return MTA_NOREPLY;
 	if (policy_header(c->sess, name, value, c->leadspc, &c->verdict) !=
 	    POLICY_CONTINUE)
-		return cb_end(mta, c);
-	return MTA_CONTINUE;
+		return (c->noreply & CB_NR_HDR) ? cb_hold(c) : cb_end(mta, c);
+	return cb_reply(c, CB_NR_HDR, MTA_CONTINUE);
 }
 
 enum mta_status
@@ -232,6 +269,10 @@ cb_eoh(struct mta *mta)
 	struct cb_conn *c = cb_get(mta);
 
 	cb_macros(mta, c);
+	if (c->pending) {
+		c->pending = 0;
+		return cb_end(mta, c);
+	}
 	if (policy_eoh(c->sess, &c->verdict) != POLICY_CONTINUE)
 		return cb_end(mta, c);
 	return MTA_CONTINUE;
@@ -242,9 +283,11 @@ cb_body(struct mta *mta, const unsigned char *data, size_t len)
 {
 	struct cb_conn *c = cb_get(mta);
 
+	if (c->pending)
+		return MTA_NOREPLY;
 	if (policy_body(c->sess, data, len, &c->verdict) != POLICY_CONTINUE)
-		return cb_end(mta, c);
-	return MTA_CONTINUE;
+		return (c->noreply & CB_NR_BODY) ? cb_hold(c) : cb_end(mta, c);
+	return cb_reply(c, CB_NR_BODY, MTA_CONTINUE);
 }
 
 enum mta_status
@@ -254,6 +297,10 @@ cb_eom(struct mta *mta)
 	enum mta_status rc;
 
 	cb_macros(mta, c);
+	if (c->pending) {
+		c->pending = 0;
+		return cb_end(mta, c);
+	}
 	policy_eom(c->sess, &c->verdict);
 	cb_verdict(mta, c);
 	mta->leadspc = c->leadspc;

@@ -15,13 +15,28 @@
 
 struct sockaddr;
 
+/* steps that get no reply (the milter protocol's SMFIP_NR_*) */
+#define CB_NR_CONN	0x01
+#define CB_NR_HELO	0x02
+#define CB_NR_DATA	0x04
+#define CB_NR_HDR	0x08
+#define CB_NR_BODY	0x10
+
+struct cb_negotiation {
+	unsigned	needs;		/* POLICY_NEED_*: which steps to ask */
+	unsigned	noreply;	/* CB_NR_*: steps answered by no reply */
+};
+
 /*
  * cb_open - protocol negotiation: make the connection's state, holding
  * the configuration current now.  leadspc: header values will arrive
- * with their leading white space.  Returns what the checks need
- * (POLICY_NEED_*), from which the caller asks the MTA for the steps.
+ * with their leading white space; nr_offered: the CB_NR_* the MTA
+ * offers.  Fills what the checks need and which steps go without a
+ * reply (milter_no_reply; a verdict reached at a header or body step
+ * is then given at end of headers or end of message).
  */
-unsigned cb_open(struct mta *, int leadspc);
+void cb_open(struct mta *, int leadspc, unsigned nr_offered,
+	     struct cb_negotiation *);
 enum mta_status cb_connect(struct mta *, const char *hostname,
 			   const struct sockaddr *);
 enum mta_status cb_helo(struct mta *, const char *helo);

@@ -268,6 +268,7 @@ lua_expect(struct check_mta *cm, enum mta_status st)
 	    "SMFIR_TEMPFAIL"; break;
 	case MTA_DISCARD: want = "SMFIR_DISCARD"; break;
 	case MTA_SKIP: want = "SMFIR_SKIP"; break;
+	case MTA_NOREPLY: want = "nil"; break;
 	default: break;
 	}
 	fprintf(cm->lua, ", %s)\n", want);
@@ -450,6 +451,13 @@ static const struct mta_ops check_ops = {
 	.verdict = check_verdict,
 };
 
+/* check_ends - did the step end the transaction (no reply goes on) */
+static int
+check_ends(enum mta_status st)
+{
+	return st != MTA_CONTINUE && st != MTA_NOREPLY;
+}
+
 /* the rawmsg sink: header and body steps into the callbacks */
 static int
 check_sink_header(void *ctx, const char *name, const char *value)
@@ -467,7 +475,7 @@ check_sink_header(void *ctx, const char *name, const char *value)
 	}
 	st = cb_header(m, name, value);
 	lua_expect(cm, st);
-	return st != MTA_CONTINUE;
+	return check_ends(st);
 }
 
 static int
@@ -481,7 +489,7 @@ check_sink_eoh(void *ctx)
 		fputs("rg.step(conn, \"eoh\", mt.eoh(conn)", cm->lua);
 	st = cb_eoh(m);
 	lua_expect(cm, st);
-	return st != MTA_CONTINUE;
+	return check_ends(st);
 }
 
 static int
@@ -502,7 +510,7 @@ check_sink_body(void *ctx, const unsigned char *data, size_t len)
 	}
 	st = cb_body(m, data, len);
 	lua_expect(cm, st);
-	return st != MTA_CONTINUE;
+	return check_ends(st);
 }
 
 /* check_sockaddr - the client address as the MTA's connect step gives it */
@@ -558,7 +566,7 @@ check_envelope(struct mta *m, struct check_mta *cm)
 	}
 	st = cb_connect(m, host, sa);
 	lua_expect(cm, st);
-	if (st != MTA_CONTINUE)
+	if (check_ends(st))
 		return 1;
 	/*
 	 * miltertest sends a HELO of its own before MAIL FROM when none was
@@ -575,7 +583,7 @@ check_envelope(struct mta *m, struct check_mta *cm)
 		}
 		st = cb_helo(m, a->helo);
 		lua_expect(cm, st);
-		if (st != MTA_CONTINUE)
+		if (check_ends(st))
 			return 1;
 	}
 	argv[0] = cm->sender;
@@ -597,7 +605,7 @@ check_envelope(struct mta *m, struct check_mta *cm)
 	}
 	st = cb_envfrom(m, argv);
 	lua_expect(cm, st);
-	if (st != MTA_CONTINUE)
+	if (check_ends(st))
 		return 1;
 	for (size_t i = 0; i < a->nrcpts; i++) {
 		struct sbuf r;
@@ -633,7 +641,7 @@ check_envelope(struct mta *m, struct check_mta *cm)
 		fputs("rg.step(conn, \"data\", mt.data(conn)", cm->lua);
 	st = cb_data(m);
 	lua_expect(cm, st);
-	return st != MTA_CONTINUE;
+	return check_ends(st);
 }
 
 /* check_message - header and body through rawmsg, then end of message */
@@ -757,7 +765,14 @@ check_main(int argc, char **argv)
 	conf_unref(conf);
 	/* negotiation as with Postfix 3.7, which offers SMFIP_HDR_LEADSPC */
 	cm.leadspc = 1;
-	cm.needs = cb_open(&m, cm.leadspc);
+	{
+		struct cb_negotiation neg;
+
+		/* and the no-reply steps (SMFIP_NR_*) */
+		cb_open(&m, cm.leadspc, CB_NR_CONN | CB_NR_HELO | CB_NR_DATA |
+			CB_NR_HDR | CB_NR_BODY, &neg);
+		cm.needs = neg.needs;
+	}
 	sbuf_init(&cm.luaedits);
 	if (a.emit && (cm.lua = fopen(a.emit, "w")) == NULL) {
 		fprintf(stderr, "relayguard check: %s: %s\n", a.emit,

@@ -5,9 +5,9 @@
  * no body step when nothing reads the body, no unknown-command step, and
  * header values with their leading white space (SMFIP_HDR_LEADSPC) when
  * the MTA offers it, so the spool holds the header as sent (DKIM's simple
- * canonicalization needs it).  The "no reply" options (SMFIP_NR_*) are
- * not asked for: measured with scripts/bench they saved nothing here
- * (see DESIGN-NOTES.md).
+ * canonicalization needs it).  With milter_no_reply the steps that
+ * cannot change the outcome get no reply (SMFIP_NR_*; see callbacks.c
+ * and DESIGN-NOTES.md for what it measured).
  *
  * Diagnostics: a refused smfi_* call is reported to mta.c, which logs it.
  */
@@ -124,17 +124,30 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		 unsigned long f2, unsigned long f3, unsigned long *pf0,
 		 unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
+	static const struct { unsigned cb; unsigned long smfip; } nr[] = {
+		{ CB_NR_CONN, SMFIP_NR_CONN }, { CB_NR_HELO, SMFIP_NR_HELO },
+		{ CB_NR_DATA, SMFIP_NR_DATA }, { CB_NR_HDR, SMFIP_NR_HDR },
+		{ CB_NR_BODY, SMFIP_NR_BODY },
+	};
 	struct mta m = MILTER_MTA(ctx);
 	int leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
-	unsigned needs = cb_open(&m, leadspc);
+	struct cb_negotiation neg;
+	unsigned offered = 0;
 	unsigned long want = 0;
 
 	(void)f2;
 	(void)f3;
+	for (size_t i = 0; i < sizeof(nr) / sizeof(nr[0]); i++)
+		if (f1 & nr[i].smfip)
+			offered |= nr[i].cb;
+	cb_open(&m, leadspc, offered, &neg);
+	for (size_t i = 0; i < sizeof(nr) / sizeof(nr[0]); i++)
+		if (neg.noreply & nr[i].cb)
+			want |= nr[i].smfip;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
 	if (leadspc)
 		want |= SMFIP_HDR_LEADSPC;
-	if (!(needs & POLICY_NEED_BODY))
+	if (!(neg.needs & POLICY_NEED_BODY))
 		want |= SMFIP_NOBODY;
 	want |= SMFIP_NOUNKNOWN;
 	*pf1 = want & f1;

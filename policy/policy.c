@@ -86,9 +86,15 @@ policy_needs(const struct conf *c)
 {
 	unsigned needs = POLICY_NEED_HEADERS;
 
-	for (size_t i = 0; i < POLICY_NCHECKS; i++)
-		if (policy_on(i, c))
-			needs |= policy_checks[i].needs;
+	for (size_t i = 0; i < POLICY_NCHECKS; i++) {
+		if (!policy_on(i, c))
+			continue;
+		needs |= policy_checks[i].needs;
+		if (policy_checks[i].conn)
+			needs |= POLICY_DECIDES_CONNECT;
+		if (policy_checks[i].helo)
+			needs |= POLICY_DECIDES_HELO;
+	}
 	if (needs & POLICY_NEED_SPOOL)
 		needs |= POLICY_NEED_BODY;
 	if (needs & POLICY_NEED_BODY)

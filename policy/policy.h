@@ -27,6 +27,8 @@ enum policy_rc { POLICY_CONTINUE, POLICY_END, POLICY_REFUSED };
 #define POLICY_NEED_HEADERS	0x01	/* header fields */
 #define POLICY_NEED_BODY	0x02	/* body chunks (counted or tapped) */
 #define POLICY_NEED_SPOOL	0x04	/* the message kept for a reader */
+#define POLICY_DECIDES_CONNECT	0x08	/* a check decides at connect */
+#define POLICY_DECIDES_HELO	0x10	/* ... or at HELO */
 
 /* policy_needs - the steps this configuration's checks take part in */
 unsigned policy_needs(const struct conf *);

@@ -71,6 +71,7 @@ static const struct conf_key conf_table[] = {
 	{ "max_header_size", CT_SIZE, OFF(max_header_size), "1M", 0, 0 },
 	{ "internal_error_action", CT_ACTION, OFF(internal_error_action),
 	  "tempfail", 0, 0 },
+	{ "milter_no_reply", CT_BOOL, OFF(milter_no_reply), "no", 0, 0 },
 	{ "max_recipients", CT_INT, OFF(max_recipients), "1000", 0, 1000000 },
 	{ "spool_memory_max", CT_SIZE, OFF(spool_memory_max), "1M", 0, 0 },
 	{ "temp_dir", CT_STRING, OFF(temp_dir), "/var/tmp", 0, 0 },

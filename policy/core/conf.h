@@ -44,6 +44,8 @@ struct conf {
 	long long	max_header_size;
 	int		internal_error_action;	/* enum action */
 	int		max_recipients;		/* 0: no limit */
+	int		milter_no_reply;	/* SMFIP_NR_* where no check
+						   decides */
 	long long	spool_memory_max;	/* then a file in temp_dir */
 	char		*temp_dir;
 

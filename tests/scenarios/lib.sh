@@ -22,6 +22,8 @@ scenario() {
 	# miltertest replay of its steps, to compare with the daemon
 	if [ -n "${RG_DIFF_DIR:-}" ] && [ "$rc" = 0 ]; then
 		cp "$conf" "$RG_DIFF_DIR/$name.conf"
+		cp "$dir/$name.eml" "$RG_DIFF_DIR/$name.eml"
+		printf '%s\n' "$args" >"$RG_DIFF_DIR/$name.args"
 		# shellcheck disable=SC2086
 		"$RG_BIN" check -c "$conf" $args --queue-id "DIFF-$name" \
 			--emit-miltertest "$RG_DIFF_DIR/$name.lua" "$dir/$name.eml" \
