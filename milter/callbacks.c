@@ -145,6 +145,21 @@ cb_open(struct mta *mta, int leadspc, unsigned nr_offered,
 }
 
 /*
+ * cb_internal - a step cannot go on (the MTA sent no address, say): the
+ * verdict of internal_error_action, logged like any other
+ */
+static enum mta_status
+cb_internal(struct mta *mta, struct cb_conn *c, const char *why)
+{
+	policy_internal_error(c->sess, why, &c->verdict);
+	if (c->verdict.action == ACTION_ACCEPT) {
+		verdict_clear(&c->verdict);
+		return MTA_CONTINUE;
+	}
+	return cb_end(mta, c);
+}
+
+/*
  * cb_reply - the answer of a step: none if it goes without a reply (a
  * verdict then waits for the next step that can carry it)
  */
@@ -205,6 +220,8 @@ cb_envfrom(struct mta *mta, char **argv)
 	cb_txn_end(c);		/* a new transaction on this connection */
 	cb_release(c);
 	cb_macros(mta, c);
+	if (argv == NULL || argv[0] == NULL)
+		return cb_internal(mta, c, "MAIL FROM step without an address");
 	if (!daemon_txn_begin()) {
 		policy_shutdown(c->sess, &c->verdict);
 		return cb_end(mta, c);
@@ -223,6 +240,8 @@ cb_envrcpt(struct mta *mta, char **argv)
 	struct cb_conn *c = cb_get(mta);
 	enum mta_status rc;
 
+	if (argv == NULL || argv[0] == NULL)
+		return cb_internal(mta, c, "RCPT TO step without an address");
 	switch (policy_rcpt(c->sess, argv[0], &c->verdict)) {
 	case POLICY_REFUSED:
 		/* this recipient only: the transaction goes on */
