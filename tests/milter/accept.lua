@@ -13,7 +13,7 @@ rg.run(function()
 	rg.check(mt.getreply(conn) == SMFIR_ACCEPT or
 		 mt.getreply(conn) == SMFIR_CONTINUE, "not accepted")
 	rg.check(mt.eom_check(conn, MT_HDRADD, "X-Relayguard",
-		"mx.test; verdict=accept; mode=inbound; score=0.00"),
+		" mx.test; verdict=accept; mode=inbound; score=0.00"),
 		"status header missing or wrong: " .. tostring(rg.status(conn)))
 	rg.check(mt.eom_check(conn, MT_HDRDELETE, "X-Relayguard"),
 		"forged status header not removed")

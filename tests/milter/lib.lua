@@ -45,9 +45,13 @@ function rg.headers(conn, list)
 	return mt.getreply(conn) == SMFIR_CONTINUE
 end
 
--- rg.status(conn): the value of the X-Relayguard header added at eom
+-- rg.status(conn): the value of the X-Relayguard header added at eom,
+-- without the leading space it carries under SMFIP_HDR_LEADSPC (which
+-- relayguard takes whenever the MTA offers it, as miltertest does)
 function rg.status(conn)
-	return mt.getheader(conn, "X-Relayguard", 0)
+	local v = mt.getheader(conn, "X-Relayguard", 0)
+	if v ~= nil and v:sub(1, 1) == " " then v = v:sub(2) end
+	return v
 end
 
 function rg.run(f)

@@ -13,7 +13,7 @@ rg.run(function()
 		"headers")
 	rg.ok(mt.eom(conn), "eom")
 	rg.check(mt.eom_check(conn, MT_HDRINSERT, "Authentication-Results",
-		"mx.test; spf=pass smtp.mailfrom=user@pass.example"),
+		" mx.test; spf=pass smtp.mailfrom=user@pass.example"),
 		"no Authentication-Results spf=pass inserted")
 	rg.check(mt.eom_check(conn, MT_HDRINSERT, "Received-SPF"),
 		"no Received-SPF inserted")
