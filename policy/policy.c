@@ -34,6 +34,12 @@ struct policy_check {
 	void		(*run[STAGE_NTXN])(struct txn *);
 	void		(*rcpt)(struct txn *, struct txn_rcpt *,
 				struct symbols *);
+	/* streaming tap: each body chunk as it arrives (DKIM, hashes) */
+	void		(*tap)(struct txn *, const unsigned char *, size_t);
+	/*
+	 * End-of-message readers are run[STAGE_EOM] with POLICY_NEED_SPOOL:
+	 * spool_view(&t->spool) gives the message as received, read-only.
+	 */
 };
 
 static int
@@ -58,8 +64,8 @@ static const struct policy_check policy_checks[] = {
 	{ "envelope", NULL, 0, NULL, NULL, { [STAGE_MAIL] = envelope_mail },
 	  envelope_rcpt },
 	{ "size", size_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY, NULL,
-	  NULL, { [STAGE_MAIL] = size_mail, [STAGE_HEADER] = size_data,
-		  [STAGE_BODY] = size_data }, NULL },
+	  NULL, { [STAGE_MAIL] = size_mail, [STAGE_HEADER] = size_data },
+	  NULL, size_tap },
 	{ "sender", sender_enabled, POLICY_NEED_HEADERS, NULL, NULL,
 	  { [STAGE_MAIL] = sender_mail, [STAGE_EOH] = sender_eoh }, NULL },
 	{ "spf", spf_enabled, 0, NULL, NULL, { [STAGE_MAIL] = spfcheck_mail },
@@ -239,11 +245,24 @@ policy_eoh(struct session *s, struct verdict *v)
 	return policy_stage(s, STAGE_EOH, v);
 }
 
+/*
+ * policy_body - one body chunk: into the spool, then to each enabled
+ * check's tap, in order, until one ends the transaction
+ */
 int
 policy_body(struct session *s, const unsigned char *data, size_t len,
 	    struct verdict *v)
 {
-	txn_add_body(session_txn(s), data, len);
+	struct txn *t = session_txn(s);
+
+	txn_add_body(t, data, len);
+	for (size_t i = 0; i < POLICY_NCHECKS; i++) {
+		if (policy_checks[i].tap == NULL || !policy_on(i, s->conf))
+			continue;
+		policy_checks[i].tap(t, data, len);
+		if (verdict_decide(s, t, NULL, 0, v))
+			return policy_end(s, v);
+	}
 	return policy_stage(s, STAGE_BODY, v);
 }
 

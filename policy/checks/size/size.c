@@ -27,3 +27,11 @@ size_data(struct txn *t)
 		symbols_add(&t->symbols, "SIZE_LIMIT", 0,
 			    "message over %lld bytes", max);
 }
+
+void
+size_tap(struct txn *t, const unsigned char *data, size_t len)
+{
+	(void)data;
+	(void)len;
+	size_data(t);		/* the transaction has counted the chunk */
+}

@@ -8,9 +8,13 @@
 #ifndef RG_SIZE_H
 #define RG_SIZE_H
 
+#include <stddef.h>
+
 struct txn;
 
 void size_mail(struct txn *);
 void size_data(struct txn *);
+/* size_tap - the body tap: the limit as each chunk arrives */
+void size_tap(struct txn *, const unsigned char *, size_t);
 
 #endif
