@@ -50,10 +50,13 @@ bounded_copy(const char *s, size_t max)
 void
 session_set_client(struct session *s, const char *addr, const char *name)
 {
+	/* copy first: name may be s->client_name itself ({client_addr}) */
+	char *a = bounded_copy(addr, 64), *n = bounded_copy(name, 255);
+
 	free(s->client_addr);
 	free(s->client_name);
-	s->client_addr = bounded_copy(addr, 64);
-	s->client_name = bounded_copy(name, 255);
+	s->client_addr = a;
+	s->client_name = n;
 	s->have_client = addr && netaddr_parse(s->client_addr, &s->client) == 0;
 	if (addr && *addr && !s->have_client &&
 	    symbols_find(&s->symbols, "CLIENT_ADDR_MALFORMED") == NULL)

@@ -52,7 +52,13 @@ if ! rg_start "$RG_CONF" "$dir/daemon.log" "${wrapper[@]}"; then
 	exit 0
 fi
 export RG_PID RG_CONF
-run_scripts "$dir/daemon.log" accept modes size hostile disconnect reload
+run_scripts "$dir/daemon.log" accept modes size hostile disconnect connection reload
+if grep -q 'C1: verdict=accept .*symbols=CLIENT_ADDR_MALFORMED(0.00){client address "192.0.2.300"}' "$dir/daemon.log" &&
+	grep -q 'C2: verdict=accept .*symbols=CLIENT_ADDR_MALFORMED(0.00){client address "192.0.2.300"}' "$dir/daemon.log"; then
+	t_pass milter/connection-results-every-message
+else
+	t_fail milter/connection-results-every-message "C1/C2 lines without CLIENT_ADDR_MALFORMED in $dir/daemon.log"
+fi
 
 if grep -q "$RG_CONF:[0-9]*: bad log level \"loud\".*keeping the running configuration" "$dir/daemon.log"; then
 	t_pass milter/reload-logs-file-line

@@ -52,6 +52,29 @@ START_TEST(test_connection_results)
 }
 END_TEST
 
+/*
+ * {client_addr} when connect gave no address: the name stays (it used to
+ * be copied from itself after being freed; valgrind saw it)
+ */
+START_TEST(test_client_addr_macro)
+{
+	struct conf *c = txn_conf();
+	struct session *s = session_new(c);
+	struct verdict v;
+
+	verdict_init(&v);
+	policy_connect(s, NULL, "client.example", &v);
+	session_set_macro(s, "{client_addr}", "192.0.2.7");
+	ck_assert(s->have_client);
+	ck_assert_str_eq(s->client_name, "client.example");
+	ck_assert_str_eq(s->client_addr, "192.0.2.7");
+	session_set_macro(s, "{client_addr}", "198.51.100.1");	/* kept */
+	ck_assert_str_eq(s->client_addr, "192.0.2.7");
+	session_free(s);
+	conf_unref(c);
+}
+END_TEST
+
 /* past max_recipients one recipient is refused, the message goes on */
 START_TEST(test_rcpt_limit)
 {
@@ -298,6 +321,7 @@ txn_suite(void)
 	TCase *tc = tcase_create("txn");
 
 	tcase_add_test(tc, test_connection_results);
+	tcase_add_test(tc, test_client_addr_macro);
 	tcase_add_test(tc, test_rcpt_limit);
 	tcase_add_test(tc, test_overlong_address);
 	tcase_add_test(tc, test_spool_message);
