@@ -70,71 +70,69 @@ sender_conf(int case_sensitive)
 }
 
 static const struct {
-	const char *local;
-	int quoted;
-	const char *domain, *want;	/* want NULL: nobody owns it */
+	const char *local, *domain, *want;	/* want NULL: nobody owns it */
 } lookups[] = {
-	{ "alice", 0, "example.com", "alice, helpdesk" },
-	{ "ALICE", 0, "EXAMPLE.com", "alice, helpdesk" },	/* case folded */
-	{ "bob", 0, "example.com", "bob, helpdesk" },
-	{ "alice+news", 0, "example.com", "alice, helpdesk" },	/* extension */
-	{ "+alice", 0, "example.com", "helpdesk" },	/* leading + is no ext */
-	{ "list", 0, "example.com", "alice, bob carol, helpdesk" },
-	{ "shared", 0, "example.com", "alice, dave, helpdesk" },
-	{ "postmaster", 0, "example.com", "admin, helpdesk" },	/* local */
-	{ "postmaster", 0, "example.org", "orgadmin" },	/* not local */
-	{ "postmaster", 0, "[127.0.0.1]", "admin" },	/* a literal, local */
-	{ "postmaster", 0, "mx.test", "admin" },	/* sender_myorigin */
-	{ "anyone", 0, "example.org", "orgadmin" },	/* @domain */
-	{ "nobody", 0, "example.com", "helpdesk" },	/* catch-all only */
-	{ "alice", 0, "example.net", "alice, helpdesk" },	/* alias domain */
-	{ "zed", 0, "regex.test", "zed, regexadmin" },
-	{ "zed+x", 0, "regex.test", "zed+x, regexadmin" },	/* full first */
+	{ "alice", "example.com", "alice, helpdesk" },
+	{ "ALICE", "EXAMPLE.com", "alice, helpdesk" },	/* case folded */
+	{ "bob", "example.com", "bob, helpdesk" },
+	{ "alice+news", "example.com", "alice, helpdesk" },	/* extension */
+	{ "+alice", "example.com", "helpdesk" },	/* leading + is no ext */
+	{ "list", "example.com", "alice, bob carol, helpdesk" },
+	{ "shared", "example.com", "alice, dave, helpdesk" },
+	{ "postmaster", "example.com", "admin, helpdesk" },	/* local */
+	{ "postmaster", "example.org", "orgadmin" },	/* not local */
+	{ "postmaster", "[127.0.0.1]", "admin" },	/* a literal, local */
+	{ "postmaster", "mx.test", "admin" },	/* sender_myorigin */
+	{ "anyone", "example.org", "orgadmin" },	/* @domain */
+	{ "nobody", "example.com", "helpdesk" },	/* catch-all only */
+	{ "alice", "example.net", "alice, helpdesk" },	/* alias domain */
+	{ "zed", "regex.test", "zed, regexadmin" },
+	{ "zed+x", "regex.test", "zed+x, regexadmin" },	/* full first */
 	/* the address is folded before the regexp sees it, as in Postfix */
-	{ "CASE", 0, "sensitive.test", NULL },
-	{ "CASE2", 0, "sensitive.test", "case2owner" },
-	{ "x/y", 0, "slash.test", "slashowner" },
-	{ "with space", 1, "sp.test", "spaceowner" },
-	{ "abc", 0, "label.test", "labelowner" },
-	{ "alice", 0, "evil.test", NULL },
-	{ "", 0, "example.org", "orgadmin" },
-	{ "alice", 0, "", NULL },
-	{ "postmaster", 0, "", "admin" },
-	{ "inline", 0, "c.test", "alice # bob" },
+	{ "CASE", "sensitive.test", NULL },
+	{ "CASE2", "sensitive.test", "case2owner" },
+	{ "x/y", "slash.test", "slashowner" },
+	{ "with space", "sp.test", "spaceowner" },
+	{ "abc", "label.test", "labelowner" },
+	{ "alice", "evil.test", NULL },
+	{ "", "example.org", "orgadmin" },
+	{ "alice", "", NULL },
+	{ "postmaster", "", "admin" },
+	{ "inline", "c.test", "alice # bob" },
 	/* quoted: the quoted form first, then the unquoted one */
-	{ "john doe", 1, "q.test", "john" },
-	{ "JOHN DOE", 1, "Q.TEST", "john" },
-	{ "j..doe", 1, "q.test", "jquoted" },
-	{ "j..doe", 0, "q.test", "jquoted" },	/* the same address */
-	{ "x..y", 1, "q.test", "xunquoted" },	/* unquoted form second */
-	{ "a\"b", 1, "q.test", "aquote" },
-	{ "alice", 1, "q.test", "qalice" },	/* "alice" is alice */
+	{ "john doe", "q.test", "john" },
+	{ "JOHN DOE", "Q.TEST", "john" },
+	{ "j..doe", "q.test", "jquoted" },
+	{ "j..doe", "q.test", "jquoted" },	/* the same address */
+	{ "x..y", "q.test", "xunquoted" },	/* unquoted form second */
+	{ "a\"b", "q.test", "aquote" },
+	{ "alice", "q.test", "qalice" },	/* "alice" is alice */
 	/* UTF-8 */
-	{ "J\xc3\x96RG", 0, "utf.test", "joerg" },
-	{ "j\xc3\xb6rg", 0, "UTF.TEST", "joerg" },
-	{ "STRASSE", 0, "utf.test", "strasse" },	/* full folding */
-	{ "\xff\xfe" "bad", 0, "utf.test", "bad8" },	/* ASCII folding */
-	{ "\xff\xfe" "bAD", 0, "utf.test", "bad8" },
-	{ "\xc3\x28", 0, "utf.test", NULL },		/* bad, not found */
+	{ "J\xc3\x96RG", "utf.test", "joerg" },
+	{ "j\xc3\xb6rg", "UTF.TEST", "joerg" },
+	{ "STRASSE", "utf.test", "strasse" },	/* full folding */
+	{ "\xff\xfe" "bad", "utf.test", "bad8" },	/* ASCII folding */
+	{ "\xff\xfe" "bAD", "utf.test", "bad8" },
+	{ "\xc3\x28", "utf.test", NULL },		/* bad, not found */
 	/* regexp keys: after the fixed full key, before user@domain */
-	{ "amy", 0, "ro.test", "amy" },
-	{ "amy+x", 0, "ro.test", "amyregex" },
-	{ "z", 0, "rd.test", "zowner" },
-	{ "z+x", 0, "rd.test", "rdowner" },	/* no regexp on z@rd.test */
-	{ "w+x", 0, "rd.test", "wowner" },
+	{ "amy", "ro.test", "amy" },
+	{ "amy+x", "ro.test", "amyregex" },
+	{ "z", "rd.test", "zowner" },
+	{ "z+x", "rd.test", "rdowner" },	/* no regexp on z@rd.test */
+	{ "w+x", "rd.test", "wowner" },
 	/* routing: where the address goes is what is looked up */
-	{ "bob%example.org", 0, "example.com", "orgadmin" },
-	{ "example.org!bob", 0, "example.com", "orgadmin" },
-	{ "alice%example.com", 0, "example.com", "alice, helpdesk" },
-	{ "alice%evil.test", 0, "example.com", NULL },
-	{ "bob@example.org", 1, "example.com", "orgadmin" },
-	{ "bob%example.org", 1, "example.com", "orgadmin" },
-	{ "example.org!bob", 1, "example.com", "orgadmin" },
-	{ "bob%example.org", 0, "", "orgadmin" },	/* no domain */
-	{ "example.org!bob", 0, "", "orgadmin" },
-	{ "alice%evil.test", 0, "example.org", "orgadmin" },	/* not local */
-	{ "a%b%example.org", 0, "example.com", "orgadmin" },
-	{ "carol", 0, "", "carol" },		/* sender_myorigin appended */
+	{ "bob%example.org", "example.com", "orgadmin" },
+	{ "example.org!bob", "example.com", "orgadmin" },
+	{ "alice%example.com", "example.com", "alice, helpdesk" },
+	{ "alice%evil.test", "example.com", NULL },
+	{ "bob@example.org", "example.com", "orgadmin" },
+	{ "bob%example.org", "example.com", "orgadmin" },
+	{ "example.org!bob", "example.com", "orgadmin" },
+	{ "bob%example.org", "", "orgadmin" },	/* no domain */
+	{ "example.org!bob", "", "orgadmin" },
+	{ "alice%evil.test", "example.org", "orgadmin" },	/* not local */
+	{ "a%b%example.org", "example.com", "orgadmin" },
+	{ "carol", "", "carol" },		/* sender_myorigin appended */
 };
 
 START_TEST(test_lookup)
@@ -146,8 +144,7 @@ START_TEST(test_lookup)
 	char *owners;
 
 	ck_assert_msg(map != NULL, "%s", err);
-	owners = sender_owners(map, c, lookups[_i].local, lookups[_i].quoted,
-			       lookups[_i].domain);
+	owners = sender_owners(map, c, lookups[_i].local, lookups[_i].domain);
 	if (lookups[_i].want == NULL)
 		ck_assert_msg(owners == NULL, "%s@%s owned by %s",
 			      lookups[_i].local, lookups[_i].domain, owners);
@@ -177,14 +174,14 @@ START_TEST(test_no_split)
 	ck_assert_msg(map != NULL, "%s", err);
 	free(c->recipient_delimiter);
 	c->recipient_delimiter = xstrdup("-");
-	ck_assert_ptr_null(sender_owners(map, c, "owner-list", 0, "x.test"));
-	ck_assert_ptr_null(sender_owners(map, c, "list-request", 0, "x.test"));
-	o = sender_owners(map, c, "a-b", 0, "x.test");
+	ck_assert_ptr_null(sender_owners(map, c, "owner-list", "x.test"));
+	ck_assert_ptr_null(sender_owners(map, c, "list-request", "x.test"));
+	o = sender_owners(map, c, "a-b", "x.test");
 	ck_assert_str_eq(o, "a");
 	free(o);
 	free(c->recipient_delimiter);
 	c->recipient_delimiter = xstrdup("+");
-	o = sender_owners(map, c, "a+b+c", 0, "x.test");
+	o = sender_owners(map, c, "a+b+c", "x.test");
 	ck_assert_str_eq(o, "a");
 	free(o);
 	loginmap_unref(map);
@@ -202,10 +199,10 @@ START_TEST(test_case_sensitive)
 	char *o;
 
 	ck_assert_ptr_nonnull(map);
-	o = sender_owners(map, c, "Alice", 0, "EXAMPLE.COM");
+	o = sender_owners(map, c, "Alice", "EXAMPLE.COM");
 	ck_assert_ptr_nonnull(o);		/* domain still folded */
 	free(o);
-	ck_assert_ptr_null(sender_owners(map, c, "alice", 0, "example.com"));
+	ck_assert_ptr_null(sender_owners(map, c, "alice", "example.com"));
 	loginmap_unref(map);
 	conf_unref(c);
 }

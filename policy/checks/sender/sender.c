@@ -143,12 +143,17 @@ sender_canon(char **local, int *quoted, char **domain)
  * operators apply again: user%domain, domain!user, and a quoted local
  * part with "@", "%" or "!" in it is cracked open (resolve_dequoted).
  * When nothing is left to route, the last local domain comes back.
- * "user%other@local" is "user@other", "other!user@local" too.
+ * "user%other@local" is "user@other", "other!user@local" too.  Whether a
+ * local part counts as quoted is Postfix's choice, not the client's: its
+ * smtpd unquotes the address and quotes it again only where RFC 5321
+ * needs quotes, so "bob%other" is bob%other.
  */
 static void
-sender_route(const struct conf *c, char **local, int *quoted, char **domain)
+sender_route(const struct conf *c, char **local, char **domain)
 {
 	char *saved = NULL, *op;
+	/* smtpd quotes the internal form again where it must, no more */
+	int q = !sender_dot_string(*local), *quoted = &q;
 
 	if (**domain == '\0' && !sender_canon(local, quoted, domain) &&
 	    *c->sender_myorigin)
@@ -298,14 +303,14 @@ sender_catchall(const struct loginmap *map, const char *domain)
 
 char *
 sender_owners(const struct loginmap *map, const struct conf *c,
-	      const char *local_in, int quoted, const char *domain_in)
+	      const char *local_in, const char *domain_in)
 {
 	char *local = xstrdup(local_in), *domain = xstrdup(domain_in);
 	char *lf, *df, *base, *owners, *canon = NULL;
 	const char *catchall, *cn;
 	struct sbuf all;
 
-	sender_route(c, &local, &quoted, &domain);
+	sender_route(c, &local, &domain);
 	/* smtpd folds the resolved address; the map folded its keys alike */
 	lf = loginmap_folds_local(map) ? casefold(local) : xstrdup(local);
 	df = casefold(domain);
@@ -343,17 +348,15 @@ sender_owners(const struct loginmap *map, const struct conf *c,
 
 /*
  * sender_split - an envelope address (no angle brackets) into local part
- * and domain: a source route is dropped, a quoted local part unquoted
- * (*quoted says it was one quoted string), a trailing dot of the domain
- * removed.  Returns -1 if it is not an address.
+ * and domain: a source route is dropped, a quoted local part unquoted, a
+ * trailing dot of the domain removed.  Returns -1 if it is not an address.
  */
 static int
-sender_split(const char *addr, char **local, int *quoted, char **domain)
+sender_split(const char *addr, char **local, char **domain)
 {
 	struct sbuf l;
 	const char *p = addr, *at;
 
-	*quoted = 0;
 	if (*p == '@') {			/* @route1,@route2:user@dom */
 		if ((p = strchr(p, ':')) == NULL)
 			return -1;
@@ -375,7 +378,6 @@ sender_split(const char *addr, char **local, int *quoted, char **domain)
 			sbuf_free(&l);
 			return -1;
 		}
-		*quoted = 1;
 	} else {
 		at = strrchr(p, '@');
 		sbuf_append(&l, p, at ? (size_t)(at - p) : strlen(p));
@@ -391,20 +393,20 @@ sender_split(const char *addr, char **local, int *quoted, char **domain)
 /* sender_check_addr - 1 owned, 0 not owned, -1 outside the gate's domains */
 static int
 sender_check_addr(const struct loginmap *map, const struct conf *c,
-		  const char *local, int quoted, const char *domain,
-		  const char *login, char **owners_out)
+		  const char *local, const char *domain, const char *login,
+		  char **owners_out)
 {
 	char *owners, *rl = xstrdup(local), *rd = xstrdup(domain);
-	int owned, rq = quoted, applies;
+	int owned, applies;
 
 	/* gated by the domain written or the one it routes to */
-	sender_route(c, &rl, &rq, &rd);
+	sender_route(c, &rl, &rd);
 	applies = sender_applies(c, domain) || sender_applies(c, rd);
 	free(rl);
 	free(rd);
 	if (!applies)
 		return -1;
-	owners = sender_owners(map, c, local, quoted, domain);
+	owners = sender_owners(map, c, local, domain);
 	owned = owners != NULL && *login != '\0' &&
 	    loginmap_owns(owners, login);
 	if (owners_out)
@@ -435,7 +437,7 @@ sender_mail(struct msg *m)
 	const char *login = m->auth_authen;
 	struct loginmap *map;
 	char *local = NULL, *domain = NULL, *owners = NULL, bracketed[600];
-	int owned, quoted;
+	int owned;
 
 	if (c->login_map == NULL || !c->sender_check_envelope)
 		return;
@@ -449,7 +451,7 @@ sender_mail(struct msg *m)
 	}
 	if (*login == '\0' && m->mode == MSG_OUTBOUND)
 		return;			/* trusted network: nobody to check */
-	if (sender_split(m->mail_from, &local, &quoted, &domain) != 0) {
+	if (sender_split(m->mail_from, &local, &domain) != 0) {
 		if (*login)
 			symbols_add_opts(&m->symbols, "SENDER_LOGIN_MISMATCH",
 					 0, bracketed, login, "unparsable "
@@ -457,8 +459,7 @@ sender_mail(struct msg *m)
 		return;
 	}
 	map = loginmap_src_get(c->login_map);
-	owned = sender_check_addr(map, c, local, quoted, domain, login,
-				  &owners);
+	owned = sender_check_addr(map, c, local, domain, login, &owners);
 	if (*login && owned == 0)
 		symbols_add_opts(&m->symbols, sender_distrust(c,
 				 "SENDER_LOGIN_MISMATCH",
@@ -514,13 +515,12 @@ sender_display(struct msg *m, const struct loginmap *map, const struct addr *a)
 	if (shown == NULL)
 		return;
 	if (!sender_same(shown, a)) {
-		int owned = 0, quoted;
+		int owned = 0;
 
-		if (*m->auth_authen && sender_split(shown, &local, &quoted,
-						    &domain) == 0) {
-			owned = sender_check_addr(map, m->conf, local, quoted,
-						  domain, m->auth_authen,
-						  NULL) == 1;
+		if (*m->auth_authen && sender_split(shown, &local, &domain) ==
+		    0) {
+			owned = sender_check_addr(map, m->conf, local, domain,
+						  m->auth_authen, NULL) == 1;
 			free(local);
 			free(domain);
 		}
@@ -567,9 +567,8 @@ sender_header(struct msg *m, const struct loginmap *map, const char *value,
 		int owned;
 
 		snprintf(b, sizeof(b), "<%.250s@%.250s>", a->local, a->domain);
-		owned = sender_check_addr(map, m->conf, a->local,
-					  a->quoted_local, a->domain, login,
-					  &owners);
+		owned = sender_check_addr(map, m->conf, a->local, a->domain,
+					  login, &owners);
 		if (*login && owned == 0)
 			symbols_add_opts(&m->symbols, sender_distrust(m->conf,
 					 is_from ? "FROM_LOGIN_MISMATCH" :

@@ -46,6 +46,6 @@ void sender_eoh(struct msg *);
  * new string of logins, or NULL if nobody owns it.  Exposed for tests.
  */
 char *sender_owners(const struct loginmap *, const struct conf *,
-		    const char *local, int quoted, const char *domain);
+		    const char *local, const char *domain);
 
 #endif

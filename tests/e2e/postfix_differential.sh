@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# tests/e2e/postfix_differential.sh - relayguard's sender gate against
+# Postfix's reject_sender_login_mismatch, case by case.
+#
+# One private Postfix 3.7 (tests/postfix.sh) with SASL logins from a sasldb
+# and two smtpd services:
+#   :$RG_SMTP_PORT        Postfix alone: smtpd_sender_restrictions =
+#                         reject_sender_login_mismatch, smtpd_sender_login_maps
+#                         = hash:fixed.map (postmap'd), regexp:regexp.map
+#   :$RG_SUBMISSION_PORT  relayguard as the milter, no sender restrictions;
+#                         sender_login_maps = fixed.map and regexp.map in one
+# main.cf: mydestination = example.com (so [127.0.0.1], an inet_interfaces
+# literal, is local too), myorigin = mx.test, recipient_delimiter = +,
+# smtpd_delay_reject = no (the verdict comes at MAIL FROM);
+# relayguard: local_domains = example.com, [127.0.0.1], sender_myorigin =
+# mx.test.  tests/e2e/differential.py sends every (login, sender) case to
+# both and compares 250 against 553; the deliberate differences it lists
+# (the null sender, *@domain) are excluded.  Passes only when every other
+# case agrees.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+. "$RG_TOP/tests/postfix.sh"
+T=e2e-differential
+DIR=$RG_TMP/e2e-differential
+rm -rf "$DIR" && mkdir -p "$DIR"
+CONF=$DIR/rg.conf
+LOG=$DIR/relayguard.log
+cleanup() { rg_stop >/dev/null 2>&1; pf_stop >/dev/null 2>&1; }
+trap cleanup EXIT
+
+echo "end to end: sender gate differential against Postfix's reject_sender_login_mismatch"
+start=$(date +%s)
+
+# every key form: plain, case, several owners, continuation, bare user,
+# @domain, "#" after a key (an owner in Postfix), quoted keys with a space
+# and with "..", an unquoted key with "..", UTF-8, the targets of routed
+# addresses, the myorigin domain, a full key with an extension, *@domain
+cat >"$DIR/fixed.map" <<'MAP'
+# fixed keys, as postmap reads them
+alice@example.com		alice
+Bob@Example.COM			bob
+list@example.com		alice, bob carol
+shared@example.com		alice,
+	dave
+   # a comment line between continued lines
+	john
+postmaster			admin
+carol				carol
+@example.org			orgadmin
+inline@example.org		alice # bob
+upper@example.org		ALICE
+bob@example.org			bob
+"john doe"@example.com		john
+"j..doe"@example.com		john
+dave..x@example.com		dave
+"a\"b"@example.com		alice
+alice+special@example.com	bob
+alice@mx.test			alice
+Jörg@utf.test			john
+straße@utf.test			dave
+@utf.test			carol
+éve@utf.test			eve
+*@catchall.test			helpdesk
+dave@catchall.test		dave
+MAP
+cat >"$DIR/regexp.map" <<'MAP'
+# regexp keys: only the full address, after the fixed keys
+/^re-(.+)@example\.net$/	${1}
+/^amy\+.*@example\.org$/	alice
+/^CASE@example\.net$/i		bob
+/^zz@example\.com$/		carol
+MAP
+cat "$DIR/fixed.map" "$DIR/regexp.map" >"$DIR/relayguard.map"
+
+pf_setup "$DIR/postfix" >"$DIR/setup.log" 2>&1 || { t_fail "$T/setup" "pf_setup failed"; exit 0; }
+for u in alice bob carol dave john admin orgadmin helpdesk eve; do
+	pf_adduser "$u" secret >>"$DIR/setup.log" 2>&1
+done
+cp "$DIR/fixed.map" "$DIR/regexp.map" "$PF_CONF/"
+postmap -c "$PF_CONF" "hash:$PF_CONF/fixed.map" >>"$DIR/setup.log" 2>&1 ||
+	{ t_fail "$T/setup" "postmap failed: $(tail -3 "$DIR/setup.log")"; exit 0; }
+pf_conf "mydestination = example.com" "myorigin = mx.test" \
+	"recipient_delimiter = +" "smtpd_delay_reject = no" \
+	"smtpd_sender_login_maps = hash:$PF_CONF/fixed.map, regexp:$PF_CONF/regexp.map" \
+	"smtpd_soft_error_limit = 100000" "smtpd_hard_error_limit = 100000" \
+	"smtpd_junk_command_limit = 100000" "local_recipient_maps =" \
+	>>"$DIR/setup.log" 2>&1
+# the inbound service becomes a second SASL service: Postfix alone
+awk -v port="$RG_SMTP_PORT" '
+	{ print }
+	$1 == "127.0.0.1:" port && $2 == "inet" {
+		print "  -o smtpd_sasl_auth_enable=yes"
+		print "  -o smtpd_sasl_type=cyrus"
+		print "  -o smtpd_sasl_path=smtpd"
+		print "  -o smtpd_sasl_security_options=noanonymous"
+		print "  -o smtpd_tls_auth_only=no"
+		print "  -o smtpd_milters="
+		print "  -o smtpd_sender_restrictions=reject_sender_login_mismatch"
+		print "  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
+	}' "$PF_CONF/master.cf" >"$PF_CONF/master.cf.new" &&
+	mv "$PF_CONF/master.cf.new" "$PF_CONF/master.cf"
+touch -d "@$(($(date +%s) - 10))" "$PF_CONF/main.cf" "$PF_CONF/master.cf"
+pf_start >>"$DIR/setup.log" 2>&1 || { t_fail "$T/setup" "pf_start failed: $(tail -3 "$DIR/setup.log")"; exit 0; }
+
+rg_conf "$CONF" "sender_login_maps=$DIR/relayguard.map" \
+	"local_domains=example.com, [127.0.0.1]" "sender_myorigin=mx.test" \
+	"recipient_delimiter=+" "sender_check_header=no"
+rg_start "$CONF" "$LOG" || { t_fail "$T/setup" "relayguard: $(tail -3 "$LOG")"; exit 0; }
+
+if /usr/bin/python3 "$RG_TOP/tests/e2e/differential.py" --postfix "$RG_SMTP_PORT" \
+	--relayguard "$RG_SUBMISSION_PORT" --out "$DIR/cases.tsv" >"$DIR/summary.txt" 2>&1; then
+	t_pass "$T/every-case-agrees"
+else
+	t_fail "$T/every-case-agrees" "$(grep -m3 -E 'DISAGREE|Error|error' "$DIR/summary.txt")"
+fi
+sed 's/^/  /' "$DIR/summary.txt" | head -20
+# the comparison must have covered something of every kind
+check_kind() {
+	if grep -qE "$2" "$DIR/cases.tsv" 2>/dev/null; then t_pass "$T/$1"; else t_fail "$T/$1" "no case: $2"; fi
+}
+check_kind accepted-cases $'\taccept\taccept\tagree$'
+check_kind rejected-cases $'\treject\treject\tagree$'
+check_kind routed-percent $'^eve\t<bob%example.org@example.com>\treject\treject'
+check_kind quoted-space $'^john\t<"john doe"@example.com>\taccept\taccept'
+check_kind utf8-fold $'^john\t<JÖRG@utf.test>\taccept\taccept'
+echo "  ($(($(date +%s) - start)) s)"
