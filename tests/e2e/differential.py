@@ -46,10 +46,15 @@ LOCALS = [
     # regexp keys
     "re-alice", "re-bob", "RE-Carol", "amy", "amy+x", "CASE", "case",
     "zz", "zz+y",
+    # odd corners: empty extensions, quoting, two "@", not UTF-8
+    "alice+", "alice++x", "+", '"a\\\\b"', '"a@b"', "a@b", '""',
+    "mailer-daemon", "MAILER-DAEMON+x", '"john doe"+x', '"john doe+x"',
+    "\udcff\udcfebad", "J\udcc3(RG", "st\udce9ve",
 ]
 
 DOMAINS = ["example.com", "EXAMPLE.COM", "example.org", "example.net",
-           "mx.test", "[127.0.0.1]", "utf.test", "catchall.test", ""]
+           "mx.test", "MX.Test", "[127.0.0.1]", "utf.test", "UTF.Test",
+           "catchall.test", ""]
 
 EXTRA = ["", "@example.org,@example.com:alice@example.com",
          "alice@example.com.", "bob@example.org."]
@@ -58,8 +63,9 @@ EXTRA = ["", "@example.org,@example.com:alice@example.com",
 DELIBERATE = [
     ("null-sender",
      "Postfix never checks <> (reject_sender_login_mismatch skips it); "
-     "relayguard refuses it from a login unless sender_allow_null = yes",
-     lambda login, s, pf, rg: s == ""),
+     "relayguard refuses it from a login unless sender_allow_null = yes; "
+     "<\"\"> is the null sender to both",
+     lambda login, s, pf, rg: s in ("", '""')),
     ("catch-all",
      "*@domain is relayguard's catch-all owner, added to what the lookup "
      "finds; in Postfix it is a plain key that only <*@domain> matches",
@@ -132,17 +138,25 @@ def verdict(code, text):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--postfix", type=int, required=True)
-    ap.add_argument("--relayguard", type=int, required=True)
+    ap.add_argument("--postfix", type=int)
+    ap.add_argument("--relayguard", type=int)
     ap.add_argument("--password", default="secret")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out")
+    ap.add_argument("--probe", nargs=3, metavar=("PORT", "LOGIN", "SENDER"),
+                    help="print the reply to one MAIL FROM and exit")
     a = ap.parse_args()
+    if a.probe:
+        c = Smtp(int(a.probe[0]), a.probe[1], a.password)
+        code, text = c.mail(a.probe[2])
+        c.close()
+        print(code, text)
+        return 0
 
     cases = senders()
     agreed = disagreed = refused = 0
     excluded = {name: 0 for name, _, _ in DELIBERATE}
     bad = []
-    with open(a.out, "w", encoding="utf-8") as out:
+    with open(a.out, "w", encoding="utf-8", errors="backslashreplace") as out:
         for login in LOGINS:
             pf = Smtp(a.postfix, login, a.password)
             rg = Smtp(a.relayguard, login, a.password)

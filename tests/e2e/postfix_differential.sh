@@ -102,7 +102,8 @@ awk -v port="$RG_SMTP_PORT" '
 touch -d "@$(($(date +%s) - 10))" "$PF_CONF/main.cf" "$PF_CONF/master.cf"
 pf_start >>"$DIR/setup.log" 2>&1 || { t_fail "$T/setup" "pf_start failed: $(tail -3 "$DIR/setup.log")"; exit 0; }
 
-rg_conf "$CONF" "sender_login_maps=$DIR/relayguard.map" \
+# pasted from main.cf: hash: names the text file, which relayguard reads
+rg_conf "$CONF" "sender_login_maps=hash:$DIR/relayguard.map" \
 	"local_domains=example.com, [127.0.0.1]" "sender_myorigin=mx.test" \
 	"recipient_delimiter=+" "sender_check_header=no"
 rg_start "$CONF" "$LOG" || { t_fail "$T/setup" "relayguard: $(tail -3 "$LOG")"; exit 0; }
@@ -123,4 +124,48 @@ check_kind rejected-cases $'\treject\treject\tagree$'
 check_kind routed-percent $'^eve\t<bob%example.org@example.com>\treject\treject'
 check_kind quoted-space $'^john\t<"john doe"@example.com>\taccept\taccept'
 check_kind utf8-fold $'^john\t<JÖRG@utf.test>\taccept\taccept'
+
+# --- live reload safety through the daemon ---------------------------------
+# probe NAME LOGIN SENDER REGEX - the reply of relayguard's port matches
+probe() {
+	local got
+	got=$(/usr/bin/python3 "$RG_TOP/tests/e2e/differential.py" --probe \
+		"$RG_SUBMISSION_PORT" "$2" "$3" 2>&1)
+	if [[ $got =~ $4 ]]; then t_pass "$T/$1"; else t_fail "$T/$1" "<$3> as $2: $got"; fi
+}
+# wait_log REGEX - relayguard logged it (within 5 s)
+wait_log() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		grep -qE "$1" "$LOG" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+cp "$DIR/relayguard.map" "$DIR/relayguard.map.good"
+# an editor empties the file: not taken; what the map would reject is
+# tempfailed, what it owns passes
+: >"$DIR/relayguard.map"
+touch -d '-5 sec' "$DIR/relayguard.map"
+sleep 1.1
+probe emptied-owned-passes alice alice@example.com '^250 '
+if wait_log 'refusing the changed map: 0 entries'; then t_pass "$T/emptied-refused-logged"; else t_fail "$T/emptied-refused-logged" "no refusal in $LOG"; fi
+probe emptied-mismatch-tempfails alice bob@example.com '^451 4\.7\.1 '
+# half written: refused with FILE:LINE, still tempfails
+printf 'alice@example.com alice\nbob@example.com\n' >"$DIR/relayguard.map"
+touch -d '-5 sec' "$DIR/relayguard.map"
+sleep 1.1
+probe half-written-tempfails alice bob@example.com '^451 4\.7\.1 '
+if wait_log 'relayguard.map:2: "bob@example.com" has no owners; keeping the loaded map'; then t_pass "$T/half-written-logged"; else t_fail "$T/half-written-logged" "no FILE:LINE in $LOG"; fi
+# written in full again: the gate decides again (553)
+cp "$DIR/relayguard.map.good" "$DIR/relayguard.map"
+touch -d '-5 sec' "$DIR/relayguard.map"
+sleep 1.1
+probe restored-rejects alice bob@example.com '^553 5\.7\.1 '
+# deleted: logged, the loaded map stays
+rm -f "$DIR/relayguard.map"
+sleep 1.1
+probe deleted-keeps-map alice bob@example.com '^553 5\.7\.1 '
+probe deleted-keeps-owner alice alice@example.com '^250 '
+if wait_log 'cannot read the map file'; then t_pass "$T/deleted-logged"; else t_fail "$T/deleted-logged" "nothing logged"; fi
 echo "  ($(($(date +%s) - start)) s)"

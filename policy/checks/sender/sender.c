@@ -458,6 +458,16 @@ sender_mail(struct msg *m)
 					 "sender for %s", login);
 		return;
 	}
+	if (*local == '\0' && *domain == '\0') {
+		/* <""> is the null sender to Postfix: its internal form is "" */
+		if (*login && !c->sender_allow_null)
+			symbols_add_opts(&m->symbols, "SENDER_NULL", 0,
+					 bracketed, login, "null sender from "
+					 "login %s", login);
+		free(local);
+		free(domain);
+		return;
+	}
 	map = loginmap_src_get(c->login_map);
 	owned = sender_check_addr(map, c, local, domain, login, &owners);
 	if (*login && owned == 0)
