@@ -775,3 +775,14 @@ loginmap_src_path(const struct loginmap_src *src)
 {
 	return src->path;
 }
+
+size_t
+loginmap_src_size(struct loginmap_src *src)
+{
+	size_t n;
+
+	pthread_mutex_lock(&src->lock);
+	n = loginmap_size(src->map);
+	pthread_mutex_unlock(&src->lock);
+	return n;
+}

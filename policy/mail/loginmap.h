@@ -91,6 +91,8 @@ int loginmap_src_trusted(struct loginmap_src *);
 void loginmap_src_set_settle(struct loginmap_src *, long ms);
 /* loginmap_src_path - the text file read */
 const char *loginmap_src_path(const struct loginmap_src *);
+/* loginmap_src_size - the entries of the current map */
+size_t loginmap_src_size(struct loginmap_src *);
 
 /* loginmap_owns - is login one of the owners ("a, b c"), case folded */
 int loginmap_owns(const char *owners, const char *login);
