@@ -25,7 +25,16 @@ DIR=$RG_TMP/e2e-differential
 rm -rf "$DIR" && mkdir -p "$DIR"
 CONF=$DIR/rg.conf
 LOG=$DIR/relayguard.log
-cleanup() { rg_stop >/dev/null 2>&1; pf_stop >/dev/null 2>&1; }
+FAILS=0
+# t_fail counts too: a passing run leaves nothing behind, a failing one
+# keeps $DIR (maps, cases.tsv, logs) to look at
+eval "$(declare -f t_fail | sed '1s/t_fail/rg_t_fail/')"
+t_fail() { FAILS=$((FAILS + 1)); rg_t_fail "$@"; }
+cleanup() {
+	rg_stop >/dev/null 2>&1
+	pf_stop >/dev/null 2>&1
+	[ "$FAILS" -eq 0 ] && rm -rf "$DIR"
+}
 trap cleanup EXIT
 
 echo "end to end: sender gate differential against Postfix's reject_sender_login_mismatch"

@@ -205,6 +205,7 @@ START_TEST(test_case_sensitive)
 	ck_assert_ptr_null(sender_owners(map, c, "alice", "example.com"));
 	loginmap_unref(map);
 	conf_unref(c);
+	unlink(p);
 }
 END_TEST
 
@@ -264,6 +265,7 @@ START_TEST(test_bad_map)
 	snprintf(want, sizeof(want), "%s%s", p, bad_maps[_i].want);
 	ck_assert_msg(strncmp(err, want, strlen(want)) == 0,
 		      "got \"%s\", want \"%s...\"", err, want);
+	unlink(p);
 }
 END_TEST
 
@@ -282,6 +284,8 @@ START_TEST(test_map_without_fixed_keys)
 	ck_assert_msg(map != NULL, "%s", err);
 	ck_assert_ptr_null(loginmap_get(map, "a@b.test"));
 	loginmap_unref(map);
+	unlink(p);
+	unlink(write_file("empty.map", ""));
 }
 END_TEST
 
@@ -488,6 +492,9 @@ START_TEST(test_conf_loads_map)
 	ck_assert_ptr_null(conf_load(p, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "alias.conf:1: bad domain alias") != NULL,
 		      "%s", err);
+	unlink(p);
+	unlink(write_file("conf.map", ""));
+	unlink(write_file("map.conf", ""));
 }
 END_TEST
 
@@ -592,6 +599,7 @@ START_TEST(test_from_verdicts)
 	verdict_clear(&v);
 	msg_free(m);
 	conf_unref(c);
+	unlink(map);
 }
 END_TEST
 
