@@ -177,4 +177,13 @@ sleep 1.1
 probe deleted-keeps-map alice bob@example.com '^553 5\.7\.1 '
 probe deleted-keeps-owner alice alice@example.com '^250 '
 if wait_log 'cannot read the map file'; then t_pass "$T/deleted-logged"; else t_fail "$T/deleted-logged" "nothing logged"; fi
+# SIGHUP takes an empty map on purpose: then nobody owns anything
+: >"$DIR/relayguard.map"
+kill -HUP "$RG_PID"
+if wait_log 'sender_login_maps: the text file .*/relayguard\.map, 0 entries'; then
+	t_pass "$T/sighup-takes-empty-map"
+else
+	t_fail "$T/sighup-takes-empty-map" "no reload with 0 entries in $LOG"
+fi
+probe sighup-empty-map-rejects alice alice@example.com '^553 5\.7\.1 '
 echo "  ($(($(date +%s) - start)) s)"
