@@ -477,14 +477,14 @@ conf_map_type(struct conf *c, int line, char *err, size_t errlen)
 	const char *v = c->sender_login_maps, *colon;
 	size_t n;
 
+	n = strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_");
+	if (n == 0 || (colon = v + n, *colon != ':'))
+		return 0;			/* a plain path */
 	if (strpbrk(v, ", \t") != NULL) {
 		snprintf(err, errlen, "%s:%d: sender_login_maps: one map file "
 			 "only, not a list (\"%.128s\")", c->path, line, v);
 		return -1;
 	}
-	n = strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_");
-	if (n == 0 || (colon = v + n, *colon != ':'))
-		return 0;			/* a plain path */
 	for (size_t i = 0; i < sizeof(text_types) / sizeof(text_types[0]);
 	     i++) {
 		if (strlen(text_types[i]) == n &&
