@@ -21,8 +21,10 @@ import socket
 import sys
 
 # ---------------------------------------------------------------- the cases
+# "" is a client that does not log in: Postfix's
+# reject_unauthenticated_sender_login_mismatch against SENDER_NOT_LOGGED_IN
 LOGINS = ["alice", "bob", "carol", "dave", "john", "admin", "orgadmin",
-          "helpdesk", "eve"]
+          "helpdesk", "eve", ""]
 
 LOCALS = [
     # plain, case, extension
@@ -45,7 +47,7 @@ LOCALS = [
     "bob%example.org%example.com", "carol%mx.test", "alice%[127.0.0.1]",
     # regexp keys
     "re-alice", "re-bob", "RE-Carol", "amy", "amy+x", "CASE", "case",
-    "zz", "zz+y",
+    "zz", "zz+y", '"q r"', '"Q R"', '"s t"',
     # odd corners: empty extensions, quoting, two "@", not UTF-8
     "alice+", "alice++x", "+", '"a\\\\b"', '"a@b"', "a@b", '""',
     "mailer-daemon", "MAILER-DAEMON+x", '"john doe"+x', '"john doe+x"',
@@ -68,9 +70,12 @@ DELIBERATE = [
      lambda login, s, pf, rg: s in ("", '""')),
     ("catch-all",
      "*@domain is relayguard's catch-all owner, added to what the lookup "
-     "finds; in Postfix it is a plain key that only <*@domain> matches",
-     lambda login, s, pf, rg: login == "helpdesk"
-     and s.lower().endswith("@catchall.test") and rg == "accept"),
+     "finds (so to a client without a login every address of the domain "
+     "is protected); in Postfix it is a plain key that only <*@domain> "
+     "matches",
+     lambda login, s, pf, rg: s.lower().endswith("@catchall.test") and
+     ((login == "helpdesk" and rg == "accept") or
+      (login == "" and rg == "reject"))),
 ]
 
 
@@ -89,6 +94,8 @@ class Smtp:
         self.f = self.s.makefile("rb")
         self.reply()
         self.cmd("EHLO differential.test")
+        if not login:
+            return
         tok = base64.b64encode(b"\0" + login.encode() + b"\0" +
                                password.encode()).decode()
         code, text = self.cmd("AUTH PLAIN " + tok)
@@ -129,7 +136,8 @@ class Smtp:
 def verdict(code, text):
     if code == 250:
         return "accept"
-    if code == 553 and "not owned by user" in text:
+    if code == 553 and ("not owned by user" in text or
+                        "not logged in" in text):
         return "reject"
     if code == 451:
         return "tempfail"
@@ -183,7 +191,8 @@ def main():
                         bad.append("%s <%s>: postfix %s (%d %s), relayguard "
                                    "%s (%d %s)" % (login, s, pv, pc, pt, rv,
                                                    rc, rt))
-                out.write("%s\t<%s>\t%s\t%s\t%s\n" % (login, s, pv, rv, why))
+                out.write("%s\t<%s>\t%s\t%s\t%s\n" % (login or "-", s, pv, rv,
+                                                        why))
             pf.close()
             rg.close()
     total = len(LOGINS) * len(cases)

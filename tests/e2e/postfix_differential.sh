@@ -33,7 +33,7 @@ t_fail() { FAILS=$((FAILS + 1)); rg_t_fail "$@"; }
 cleanup() {
 	rg_stop >/dev/null 2>&1
 	pf_stop >/dev/null 2>&1
-	[ "$FAILS" -eq 0 ] && rm -rf "$DIR"
+	[ "$FAILS" -eq 0 ] && [ -z "${RG_KEEP:-}" ] && rm -rf "$DIR"
 }
 trap cleanup EXIT
 
@@ -78,6 +78,9 @@ cat >"$DIR/regexp.map" <<'MAP'
 /^amy\+.*@example\.org$/	alice
 /^CASE@example\.net$/i		bob
 /^zz@example\.com$/		carol
+/^"q r"@example\.net$/		alice
+/^q r@example\.net$/		bob
+/^s t@example\.net$/		bob
 MAP
 cat "$DIR/fixed.map" "$DIR/regexp.map" >"$DIR/relayguard.map"
 
