@@ -741,7 +741,8 @@ loginmap_src_get(struct loginmap_src *src)
 
 	pthread_mutex_lock(&src->lock);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	look = lm_ms(&src->checked, &now) >= 1000;
+	if ((look = lm_ms(&src->checked, &now) >= 1000))
+		src->checked = now;	/* one thread looks */
 	pthread_mutex_unlock(&src->lock);
 	if (look)
 		loginmap_src_poll(src);

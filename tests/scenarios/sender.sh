@@ -124,6 +124,14 @@ want="verdict: accept"
 scenario env-myorigin "$base sender_myorigin=example.com" "--auth-user alice --mail-from alice" < <(msg alice@example.com)
 want="verdict: accept"
 scenario env-map-hash-prefix "sender_login_maps=hash:$RG_TOP/conf/sender_login_maps.example local_domains=example.com" "--auth-user alice --mail-from alice@example.com" < <(msg alice@example.com)
+# relayguard -n says which file it reads for a main.cf-style value
+if out=$(rg_conf "$dir/n.conf" "sender_login_maps=hash:$RG_TOP/conf/sender_login_maps.example" &&
+	"$RG_BIN" -c "$dir/n.conf" -n 2>&1) &&
+	[ "$out" = "sender_login_maps: the text file $RG_TOP/conf/sender_login_maps.example, 10 entries" ]; then
+	t_pass check/n-says-text-file
+else
+	t_fail check/n-says-text-file "got: $out"
+fi
 # <""> is the null sender, as in Postfix
 want="reply: 553 5.7.1 <\"\">: Sender address rejected: not owned by user alice"
 scenario env-null-quoted "$base" "--auth-user alice --mail-from \"\"" < <(msg alice@example.com)
