@@ -16,7 +16,9 @@
 # mx.test.  tests/e2e/differential.py sends every (login, sender) case to
 # both and compares 250 against 553; the deliberate differences it lists
 # (the null sender, *@domain) are excluded.  Passes only when every other
-# case agrees.
+# case agrees.  Then the live-reload safety through the daemon: an emptied,
+# a half-written, a restored and a deleted map file, and SIGHUP.  A passing
+# run removes its directory (RG_KEEP=1 keeps it: cases.tsv has every case).
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 . "$RG_TOP/tests/postfix.sh"
