@@ -33,6 +33,7 @@
 #include "milter.h"
 #include "daemon.h"
 #include "log.h"
+#include "loginmap.h"
 #include "signals.h"
 #include "util.h"
 
@@ -91,6 +92,10 @@ daemon_reload(void)
 	daemon_current = fresh;
 	pthread_mutex_unlock(&daemon_lock);
 	log_info("configuration reloaded from %s", fresh->path);
+	if (fresh->login_map)
+		log_info("sender_login_maps: the text file %s, %zu entries",
+			 loginmap_src_path(fresh->login_map),
+			 loginmap_src_size(fresh->login_map));
 	conf_unref(old);
 }
 
@@ -318,6 +323,10 @@ daemon_run(struct conf *c, int foreground)
 	signals_start(daemon_reload, daemon_drain);
 	log_info("relayguard %s listening on %s (%s)", PACKAGE_VERSION,
 		 c->socket, c->path);
+	if (c->login_map)
+		log_info("sender_login_maps: the text file %s, %zu entries",
+			 loginmap_src_path(c->login_map),
+			 loginmap_src_size(c->login_map));
 	rc = smfi_main();		/* returns only if libmilter fails */
 	log_err("the milter library stopped (%s)",
 		rc == MI_SUCCESS ? "no error" : "error");

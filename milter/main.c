@@ -18,6 +18,7 @@
 
 #include "check.h"
 #include "conf.h"
+#include "loginmap.h"
 #include "daemon.h"
 #include "log.h"
 #include "spfcmd.h"
@@ -74,6 +75,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (test_only) {
+		/* say what is read: "hash:/etc/postfix/x" means the text file */
+		if (c->login_map)
+			printf("sender_login_maps: the text file %s, %zu "
+			       "entries\n", loginmap_src_path(c->login_map),
+			       loginmap_src_size(c->login_map));
 		conf_unref(c);
 		return 0;
 	}

@@ -81,6 +81,7 @@ static const struct conf_key conf_table[] = {
 	{ "sender_check_header", CT_BOOL, OFF(sender_check_header), "yes", 0, 0 },
 	{ "sender_domains", CT_DOMAINS, OFF(sender_domains), "", 0, 0 },
 	{ "local_domains", CT_DOMAINS, OFF(local_domains), "", 0, 0 },
+	{ "sender_myorigin", CT_STRING, OFF(sender_myorigin), "", 0, 0 },
 	{ "sender_domain_aliases", CT_DOMAINS, OFF(sender_domain_aliases), "",
 	  0, 0 },
 	{ "recipient_delimiter", CT_STRING, OFF(recipient_delimiter), "+", 0, 0 },
@@ -442,6 +443,78 @@ conf_key_line(const int *seen, const char *name)
 }
 
 /*
+ * conf_map_db_only - the text file is missing but postmap's output is
+ * there: say that relayguard reads the text source, not the database.
+ */
+static int
+conf_map_db_only(const struct conf *c, int line, char *err, size_t errlen)
+{
+	static const char *const dbs[] = { ".db", ".lmdb", ".cdb" };
+	char db[4096];
+
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		snprintf(db, sizeof(db), "%s%s", c->sender_login_maps, dbs[i]);
+		if (access(db, F_OK) == 0) {
+			snprintf(err, errlen, "%s:%d: sender_login_maps: %s does "
+				 "not exist, only %s: relayguard reads the text "
+				 "file that postmap(1) compiles, not the "
+				 "database", c->path, line,
+				 c->sender_login_maps, db);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * conf_map_type - sender_login_maps as pasted from main.cf: "hash:FILE",
+ * "lmdb:FILE", "btree:FILE" and "texthash:FILE" name the text file that
+ * postmap(1) reads (or texthash: reads itself), and relayguard reads that
+ * text file; the prefix is dropped.  Any other map type, or a list of
+ * maps, is a configuration error at FILE:LINE.
+ */
+static int
+conf_map_type(struct conf *c, int line, char *err, size_t errlen)
+{
+	static const char *const text_types[] = { "hash", "lmdb", "btree",
+						  "texthash" };
+	const char *v = c->sender_login_maps, *colon;
+	size_t n;
+
+	n = strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_");
+	if (n == 0 || (colon = v + n, *colon != ':'))
+		return 0;			/* a plain path */
+	if (strpbrk(v, ", \t") != NULL) {
+		snprintf(err, errlen, "%s:%d: sender_login_maps: one map file "
+			 "only, not a list (\"%.128s\")", c->path, line, v);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(text_types) / sizeof(text_types[0]);
+	     i++) {
+		if (strlen(text_types[i]) == n &&
+		    strncmp(v, text_types[i], n) == 0) {
+			char *path = xstrdup(colon + 1);
+
+			if (*path == '\0') {
+				snprintf(err, errlen, "%s:%d: sender_login_maps "
+					 "\"%s\": no file name", c->path, line,
+					 v);
+				free(path);
+				return -1;
+			}
+			free(c->sender_login_maps);
+			c->sender_login_maps = path;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "%s:%d: sender_login_maps: map type \"%.*s:\" "
+		 "is not supported: relayguard reads one text file in "
+		 "postmap(1) format (a path, or hash:, lmdb:, btree:, "
+		 "texthash: before it)", c->path, line, (int)n, v);
+	return -1;
+}
+
+/*
  * conf_finish - checks across keys, and the files keys name: the login
  * map is loaded here, so -n and SIGHUP judge it with the configuration.
  */
@@ -473,6 +546,9 @@ conf_finish(struct conf *c, const int *seen, char *err, size_t errlen)
 			 c->temp_dir);
 		return -1;
 	}
+	if (conf_map_type(c, conf_key_line(seen, "sender_login_maps"), err,
+			  errlen) != 0)
+		return -1;
 	if (*c->sender_login_maps != '\0' && *c->sender_login_maps != '/') {
 		/* relative to the configuration file, not to "/" of a daemon */
 		const char *slash = strrchr(c->path, '/');
@@ -486,6 +562,10 @@ conf_finish(struct conf *c, const int *seen, char *err, size_t errlen)
 		c->sender_login_maps = sbuf_steal(&abs);
 	}
 	if (*c->sender_login_maps != '\0') {
+		if (access(c->sender_login_maps, F_OK) != 0 &&
+		    conf_map_db_only(c, conf_key_line(seen,
+				     "sender_login_maps"), err, errlen))
+			return -1;
 		c->login_map = loginmap_src_open(c->sender_login_maps,
 		    !c->sender_local_part_case_sensitive, err, errlen);
 		if (c->login_map == NULL)

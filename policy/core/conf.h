@@ -56,6 +56,7 @@ struct conf {
 	int		sender_check_header;
 	struct strlist	sender_domains;
 	struct strlist	local_domains;
+	char		*sender_myorigin;	/* Postfix's $myorigin, or "" */
 	struct strlist	sender_domain_aliases;	/* "alias=canonical" */
 	char		*recipient_delimiter;
 	int		sender_local_part_case_sensitive;

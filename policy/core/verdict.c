@@ -44,6 +44,10 @@ static const struct verdict_rule verdict_rules[] = {
 	  "%s: Sender address rejected: not owned by user %s" },
 	{ "SENDER_NOT_LOGGED_IN", ACTION_REJECT, A(sender_unauth_action), "553",
 	  "5.7.1", "451", "4.7.1", "%s: Sender address rejected: not logged in" },
+	/* the map cannot be trusted now (loginmap.h): never a 5xx from it */
+	{ "SENDER_MAP_UNTRUSTED", ACTION_TEMPFAIL, FIXED, "451", "4.7.1", "451",
+	  "4.7.1", "%s: Sender address rejected: the login map is being "
+	  "changed, try again later" },
 	{ "FROM_MISSING", ACTION_REJECT, A(sender_header_action), "550", "5.7.1",
 	  "451", "4.7.1", "Message must have one From header" },
 	{ "FROM_MULTIPLE", ACTION_REJECT, A(sender_header_action), "550",

@@ -19,6 +19,7 @@ lines_open(struct lines *l, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	l->path = xstrdup(path);
+	l->inline_comments = 1;
 	sbuf_init(&l->logical);
 	return 0;
 }
@@ -68,7 +69,8 @@ lines_read(struct lines *l, char **text, int *indented, char *err,
 		t = l->raw + strspn(l->raw, " \t");
 		if (*t == '#' || *t == '\0')
 			continue;
-		lines_strip_comment(t);
+		if (l->inline_comments)
+			lines_strip_comment(t);
 		*indented = t != l->raw;
 		*text = t;
 		return 1;

@@ -4,7 +4,10 @@
  * Used by the configuration and the login maps.  A line that starts with
  * "#" (after optional white space) or is empty is skipped; a line that
  * starts with white space continues the previous one (joined with one
- * space); " # ..." after text is a comment.  CR LF and LF both end lines.
+ * space); " # ..." after text is a comment unless inline_comments is
+ * cleared after lines_open() (Postfix's lookup tables have no such
+ * comments: there "#" starts a comment only at the start of a line).
+ * CR LF and LF both end lines.
  * A NUL byte, a line over LINES_MAX bytes or a continuation with nothing
  * to continue is an error reported as "FILE:LINE: why".
  */
@@ -24,6 +27,7 @@ struct lines {
 	size_t		cap;
 	int		lineno;		/* physical lines read */
 	int		held;		/* raw holds the next logical start */
+	int		inline_comments; /* cut " # ..." (default 1) */
 	struct sbuf	logical;
 };
 

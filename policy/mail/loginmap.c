@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "casefold.h"
 #include "lines.h"
 #include "log.h"
 #include "loginmap.h"
@@ -53,35 +54,42 @@ struct loginmap_src {
 	int		fold_local;
 	pthread_mutex_t	lock;
 	struct loginmap	*map;
-	struct stat	st;		/* of the file behind map, or a failure */
-	struct timespec	checked;
+	struct stat	st;		/* of the file behind map */
+	struct timespec	checked;	/* monotonic: last look at the file */
+	long		settle_ms;	/* LM_SETTLE_MS but in tests */
+	int		pending;	/* a changed file waits to settle */
+	struct stat	seen;		/* ... this one */
+	struct timespec	seen_at;	/* ... unchanged since (monotonic) */
+	int		refused_valid;	/* a changed file was refused: */
+	struct stat	refused;	/* ... this one */
+	int		untrusted;	/* ... and the gate tempfails */
+	int		missing;	/* the file is gone (logged once) */
 };
 
-/* lm_lower - ASCII lowercase, in place; UTF-8 bytes stay as they are */
-static void
-lm_lower(char *s)
-{
-	for (; *s; s++)
-		if (*s >= 'A' && *s <= 'Z')
-			*s = (char)(*s - 'A' + 'a');
-}
+#define LM_SETTLE_MS	2000	/* a changed file is read once this old */
 
-void
-loginmap_fold(const struct loginmap *map, char *key)
+/*
+ * loginmap_fold - a key folded as the map folds keys: all of it as
+ * Postfix's casefold() does, or with fold_local off the domain only (the
+ * part after the last "@").
+ */
+char *
+loginmap_fold(const struct loginmap *map, const char *key)
 {
-	char *at = strrchr(key, '@');
+	const char *at = strrchr(key, '@');
+	struct sbuf out;
+	char *dom;
 
-	if (at == NULL) {
-		if (map->fold_local)
-			lm_lower(key);
-		return;
-	}
-	lm_lower(at);
-	if (map->fold_local) {
-		*at = '\0';
-		lm_lower(key);
-		*at = '@';
-	}
+	if (map->fold_local)
+		return casefold(key);
+	if (at == NULL)
+		return xstrdup(key);
+	sbuf_init(&out);
+	sbuf_append(&out, key, (size_t)(at - key));
+	dom = casefold(at);
+	sbuf_puts(&out, dom);
+	free(dom);
+	return sbuf_steal(&out);
 }
 
 static int
@@ -304,11 +312,18 @@ lm_add_regex(struct loginmap *map, char *key, const char *owners, int line,
 	return 0;
 }
 
-/* lm_key_end - where the key ends: a /regexp/ may hold white space */
+/*
+ * lm_key_end - where the key ends, as postmap(1) of Postfix 3.2 and later
+ * splits a line: at the first white space outside double quotes, a
+ * backslash escaping the next character (so "john doe"@example.com is
+ * one key, kept with its quotes).  A /regexp/ may hold white space.
+ * NULL when a quote is left open.
+ */
 static char *
 lm_key_end(char *key)
 {
 	char *p = key;
+	int quoted = 0;
 
 	if (*p == '/') {
 		for (p++; *p && *p != '/'; p++)
@@ -317,8 +332,20 @@ lm_key_end(char *key)
 		if (*p != '/')		/* unterminated: lm_add_regex says so */
 			return key + strcspn(key, " \t");
 		p++;
+		return p + strcspn(p, " \t");
 	}
-	return p + strcspn(p, " \t");
+	for (; *p; p++) {
+		if (*p == '\\') {
+			if (p[1] == '\0')
+				break;
+			p++;
+		} else if (*p == '"') {
+			quoted = !quoted;
+		} else if ((*p == ' ' || *p == '\t') && !quoted) {
+			break;
+		}
+	}
+	return quoted ? NULL : p;
 }
 
 /* lm_add - one logical line: "key owners" */
@@ -327,7 +354,10 @@ lm_add(struct loginmap *map, char *line, int lineno, char *why, size_t len)
 {
 	char *key = line, *owners;
 
-	owners = lm_key_end(key);
+	if ((owners = lm_key_end(key)) == NULL) {
+		snprintf(why, len, "unbalanced '\"' in \"%.64s\"", key);
+		return -1;
+	}
 	if (*owners == '\0') {
 		snprintf(why, len, "\"%.64s\" has no owners", key);
 		return -1;
@@ -351,10 +381,9 @@ lm_add(struct loginmap *map, char *line, int lineno, char *why, size_t len)
 		snprintf(why, len, "bad key \"%.64s\"", key);
 		return -1;
 	}
-	loginmap_fold(map, key);
 	map->entries = xrealloc(map->entries,
 				(map->nentries + 1) * sizeof(*map->entries));
-	map->entries[map->nentries].key = xstrdup(key);
+	map->entries[map->nentries].key = loginmap_fold(map, key);
 	map->entries[map->nentries].owners = xstrdup(owners);
 	map->entries[map->nentries].line = lineno;
 	map->nentries++;
@@ -402,6 +431,7 @@ loginmap_load(const char *path, int fold_local, char *err, size_t errlen)
 
 	if (lines_open(&in, path, err, errlen) != 0)
 		return NULL;
+	in.inline_comments = 0;		/* "#" only at the start, as Postfix */
 	map = xcalloc(1, sizeof(*map));
 	map->refcount = 1;
 	map->fold_local = fold_local;
@@ -445,6 +475,12 @@ loginmap_unref(struct loginmap *map)
 	free(map->entries);
 	free(map->regexes);
 	free(map);
+}
+
+int
+loginmap_folds_local(const struct loginmap *map)
+{
+	return map->fold_local;
 }
 
 size_t
@@ -512,21 +548,28 @@ loginmap_match(const struct loginmap *map, const char *addr)
 int
 loginmap_owns(const char *owners, const char *login)
 {
-	size_t llen = strlen(login);
 	const char *p = owners;
+	char *want, *tok, *got;
+	int found = 0;
 
-	if (llen == 0)
+	if (*login == '\0')
 		return 0;
-	while (*p) {
+	want = casefold(login);
+	while (*p && !found) {
 		size_t n;
 
 		p += strspn(p, ", \t");
-		n = strcspn(p, ", \t");
-		if (n == llen && strncasecmp(p, login, n) == 0)
-			return 1;
+		if ((n = strcspn(p, ", \t")) == 0)
+			break;
+		tok = xstrndup(p, n);
+		got = casefold(tok);
+		found = strcmp(got, want) == 0;
+		free(got);
+		free(tok);
 		p += n;
 	}
-	return 0;
+	free(want);
+	return found;
 }
 
 struct loginmap_src *
@@ -548,6 +591,7 @@ loginmap_src_open(const char *path, int fold_local, char *err, size_t errlen)
 	src->path = xstrdup(path);
 	src->fold_local = fold_local;
 	src->st = st;
+	src->settle_ms = LM_SETTLE_MS;
 	pthread_mutex_init(&src->lock, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &src->checked);
 	return src;
@@ -574,44 +618,172 @@ lm_changed(const struct stat *a, const struct stat *b)
 	    a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
 }
 
+/* lm_ms - b - a in milliseconds */
+static long long
+lm_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (long long)(b->tv_sec - a->tv_sec) * 1000 +
+	    (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
 /*
- * loginmap_src_get - the current map, reloaded at most once a second when
- * the file changed.  The reload runs outside the lock: other messages go
- * on with the loaded map meanwhile.
+ * lm_poll - look at the file (src->lock held).  Returns 1 when a changed
+ * file has settled and should be read now, with its stat in *st.
+ */
+static int
+lm_poll(struct loginmap_src *src, struct stat *st)
+{
+	struct timespec mono, wall;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	src->checked = mono;
+	if (stat(src->path, st) != 0) {
+		if (!src->missing)
+			log_warn("%s: cannot read the map file (%s); keeping "
+				 "the loaded map, %zu entries", src->path,
+				 strerror(errno), loginmap_size(src->map));
+		src->missing = 1;
+		return 0;
+	}
+	if (src->missing)
+		log_info("%s: the map file is back", src->path);
+	src->missing = 0;
+	if (!lm_changed(st, &src->st)) {
+		/* the file behind the loaded map (again): nothing pending */
+		if (src->untrusted)
+			log_info("%s: the file is the loaded map again; the "
+				 "gate decides again", src->path);
+		src->untrusted = 0;
+		src->pending = 0;
+		return 0;
+	}
+	if (src->refused_valid && !lm_changed(st, &src->refused))
+		return 0;		/* judged already: one report a change */
+	if (!src->pending || lm_changed(st, &src->seen)) {
+		src->seen = *st;
+		src->seen_at = mono;
+		src->pending = 1;
+	}
+	/* settled: written at least settle_ms ago, or unchanged that long */
+	return lm_ms(&st->st_mtim, &wall) >= src->settle_ms ||
+	    lm_ms(&src->seen_at, &mono) >= src->settle_ms;
+}
+
+/* lm_refuse - keep the loaded map, distrust it until the file is good */
+static void
+lm_refuse(struct loginmap_src *src, const struct stat *st)
+{
+	src->refused = *st;
+	src->refused_valid = 1;
+	src->pending = 0;
+	src->untrusted = 1;
+}
+
+void
+loginmap_src_poll(struct loginmap_src *src)
+{
+	struct loginmap *old, *fresh;
+	struct stat st, after;
+	char err[512];
+	size_t n, was;
+
+	pthread_mutex_lock(&src->lock);
+	if (!lm_poll(src, &st)) {
+		pthread_mutex_unlock(&src->lock);
+		return;
+	}
+	old = loginmap_ref(src->map);
+	pthread_mutex_unlock(&src->lock);
+
+	/* the reload runs outside the lock: mail goes on with the old map */
+	fresh = loginmap_load(src->path, src->fold_local, err, sizeof(err));
+	was = loginmap_size(old);
+	n = fresh ? loginmap_size(fresh) : 0;
+	pthread_mutex_lock(&src->lock);
+	if (stat(src->path, &after) != 0 || lm_changed(&after, &st)) {
+		/* written while we read it: judge the next version */
+		loginmap_unref(fresh);
+	} else if (fresh == NULL) {
+		log_err("%s; keeping the loaded map (%zu entries); until the "
+			"file loads or SIGHUP, the gate tempfails what the "
+			"loaded map would reject", err, was);
+		lm_refuse(src, &st);
+	} else if (was > 0 && n * 2 < was) {
+		log_err("%s: refusing the changed map: %zu entries where the "
+			"loaded map has %zu (an empty map, or one that lost "
+			"more than half of its entries, is taken at SIGHUP "
+			"only); keeping the loaded map, and the gate tempfails "
+			"what it would reject", src->path, n, was);
+		loginmap_unref(fresh);
+		lm_refuse(src, &st);
+	} else {
+		log_info("%s: reloaded, %zu entries", src->path, n);
+		loginmap_unref(src->map);
+		src->map = fresh;
+		src->st = st;
+		src->pending = src->untrusted = src->refused_valid = 0;
+	}
+	pthread_mutex_unlock(&src->lock);
+	loginmap_unref(old);
+}
+
+/*
+ * loginmap_src_get - the current map, after a look at the file at most
+ * once a second.
  */
 struct loginmap *
 loginmap_src_get(struct loginmap_src *src)
 {
 	struct timespec now;
-	struct loginmap *map, *fresh;
-	struct stat st;
-	char err[512];
-	int reload = 0;
+	struct loginmap *map;
+	int look;
 
 	pthread_mutex_lock(&src->lock);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec - src->checked.tv_sec >= 1) {
-		src->checked = now;
-		if (stat(src->path, &st) == 0 && lm_changed(&st, &src->st)) {
-			src->st = st;	/* one reload, one report per change */
-			reload = 1;
-		}
-	}
+	if ((look = lm_ms(&src->checked, &now) >= 1000))
+		src->checked = now;	/* one thread looks */
+	pthread_mutex_unlock(&src->lock);
+	if (look)
+		loginmap_src_poll(src);
+	pthread_mutex_lock(&src->lock);
 	map = loginmap_ref(src->map);
 	pthread_mutex_unlock(&src->lock);
-	if (!reload)
-		return map;
+	return map;
+}
 
-	if ((fresh = loginmap_load(src->path, src->fold_local, err,
-				   sizeof(err))) == NULL) {
-		log_err("%s; keeping the loaded map", err);
-		return map;
-	}
-	log_info("%s: reloaded, %zu entries", src->path, loginmap_size(fresh));
+int
+loginmap_src_trusted(struct loginmap_src *src)
+{
+	int trusted;
+
 	pthread_mutex_lock(&src->lock);
-	loginmap_unref(src->map);
-	src->map = loginmap_ref(fresh);
+	trusted = !src->untrusted;
 	pthread_mutex_unlock(&src->lock);
-	loginmap_unref(map);
-	return fresh;
+	return trusted;
+}
+
+void
+loginmap_src_set_settle(struct loginmap_src *src, long ms)
+{
+	pthread_mutex_lock(&src->lock);
+	src->settle_ms = ms;
+	pthread_mutex_unlock(&src->lock);
+}
+
+const char *
+loginmap_src_path(const struct loginmap_src *src)
+{
+	return src->path;
+}
+
+size_t
+loginmap_src_size(struct loginmap_src *src)
+{
+	size_t n;
+
+	pthread_mutex_lock(&src->lock);
+	n = loginmap_size(src->map);
+	pthread_mutex_unlock(&src->lock);
+	return n;
 }

@@ -105,6 +105,39 @@ scenario env-action-accept "$base sender_envelope_action=accept sender_header_ac
 want="verdict: accept"
 scenario env-check-off "$base sender_check_envelope=no" "--auth-user alice --mail-from bob@example.com" < <(msg alice@example.com)
 
+# --- as Postfix's reject_sender_login_mismatch (issue 15) ---
+# (a quoted key with a space, "john doe"@example.com: tests/unit and
+# tests/e2e/postfix_differential.sh; these arguments split at spaces)
+env="$base sender_check_header=no"
+want="verdict: accept"
+scenario env-utf8-fold "$env" "--auth-user joerg --mail-from JÖRG@example.com" < <(msg alice@example.com)
+# routed: bob%example.org@example.com goes to bob@example.org (@example.org)
+want="verdict: accept"
+scenario env-percent-hack "$env" "--auth-user orgadmin --mail-from bob%example.org@example.com" < <(msg alice@example.com)
+want="reply: 553 5.7.1 <alice%evil.test@example.com>: Sender address rejected: not owned by user alice"
+scenario env-percent-hack-other "$base" "--auth-user alice --mail-from alice%evil.test@example.com" < <(msg alice@example.com)
+want="verdict: accept"
+scenario env-bang-path "$env" "--auth-user orgadmin --mail-from example.org!bob@example.com" < <(msg alice@example.com)
+want="reply: 553 5.7.1 <example.org!alice@example.com>: Sender address rejected: not owned by user alice"
+scenario env-bang-path-other "$base" "--auth-user alice --mail-from example.org!alice@example.com" < <(msg alice@example.com)
+want="verdict: accept"
+scenario env-myorigin "$base sender_myorigin=example.com" "--auth-user alice --mail-from alice" < <(msg alice@example.com)
+want="verdict: accept"
+scenario env-map-hash-prefix "sender_login_maps=hash:$RG_TOP/conf/sender_login_maps.example local_domains=example.com" "--auth-user alice --mail-from alice@example.com" < <(msg alice@example.com)
+# relayguard -n says which file it reads for a main.cf-style value
+if out=$(rg_conf "$dir/n.conf" "sender_login_maps=hash:$RG_TOP/conf/sender_login_maps.example" &&
+	"$RG_BIN" -c "$dir/n.conf" -n 2>&1) &&
+	[ "$out" = "sender_login_maps: the text file $RG_TOP/conf/sender_login_maps.example, 10 entries" ]; then
+	t_pass check/n-says-text-file
+else
+	t_fail check/n-says-text-file "got: $out"
+fi
+# <""> is the null sender, as in Postfix
+want="reply: 553 5.7.1 <\"\">: Sender address rejected: not owned by user alice"
+scenario env-null-quoted "$base" "--auth-user alice --mail-from \"\"" < <(msg alice@example.com)
+want="verdict: accept"
+scenario env-null-quoted-allowed "$base sender_allow_null=yes" "--auth-user alice --mail-from \"\"" < <(msg alice@example.com)
+
 # --- header From and Sender (end of headers) ---
 A="--auth-user alice --mail-from alice@example.com"
 want="reply: 550 5.7.1 <bob@example.com>: From address not owned by user alice"

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "conf.h"
 #include "policy.h"
@@ -19,24 +22,49 @@ static const char map_text[] =
 	"Bob@Example.COM       bob\n"
 	"list@example.com      alice, bob carol\n"
 	"shared@example.com    alice,\n"
-	"   dave                  # continued on the next line\n"
+	"   dave\n"
+	"   # a comment line inside a continued entry\n"
 	"postmaster            admin\n"
 	"@example.org          orgadmin\n"
 	"*@example.com         helpdesk\n"
 	"/^(.+)@regex\\.test$/  ${1}, regexadmin\n"
 	"/^CASE@sensitive\\.test$/i  caseowner\n"
+	"/^case2@sensitive\\.test$/i  case2owner\n"
 	"/^x\\/y@slash\\.test$/  slashowner\n"
-	"/^with space@sp\\.test$/  spaceowner # a comment\n"
+	"/^with space@sp\\.test$/  spaceowner\n"
 	"/^[a-z0-9-]{1,63}@label\\.test$/  labelowner\n"
-	"alice@example.com     duplicate-ignored\n";
+	"alice@example.com     duplicate-ignored\n"
+	/* Postfix has no inline comments: "#" and "bob" are owners */
+	"inline@c.test         alice # bob\n"
+	/* quoted keys, postmap since Postfix 3.2 */
+	"\"john doe\"@q.test    john\n"
+	"\"j..doe\"@q.test      jquoted\n"
+	"j..doe@q.test        junquoted\n"
+	"x..y@q.test          xunquoted\n"
+	"\"a\\\"b\"@q.test      aquote\n"
+	"alice@q.test         qalice\n"
+	/* UTF-8 folding as Postfix's casefold() */
+	"J\xc3\xb6rg@utf.test     joerg\n"
+	"stra\xc3\x9f" "e@utf.test   strasse\n"
+	"\xff\xfe" "BAD@utf.test   bad8\n"
+	/* regexp keys come after the fixed ones, for the full address only */
+	"amy@ro.test           amy\n"
+	"/^amy\\+.+@ro\\.test$/  amyregex\n"
+	"@rd.test              rdowner\n"
+	"/^z@rd\\.test$/        zowner\n"
+	"/^w\\+.*@rd\\.test$/   wowner\n"
+	/* sender_myorigin */
+	"carol@mx.test         carol\n";
 
 static struct conf *
 sender_conf(int case_sensitive)
 {
 	struct conf *c = conf_defaults();
 
-	strlist_parse(&c->local_domains, "example.com", 1);
+	strlist_parse(&c->local_domains, "example.com, [127.0.0.1]", 1);
 	strlist_parse(&c->sender_domain_aliases, "example.net=example.com", 1);
+	free(c->sender_myorigin);
+	c->sender_myorigin = xstrdup("mx.test");
 	c->sender_local_part_case_sensitive = case_sensitive;
 	return c;
 }
@@ -53,13 +81,16 @@ static const struct {
 	{ "shared", "example.com", "alice, dave, helpdesk" },
 	{ "postmaster", "example.com", "admin, helpdesk" },	/* local */
 	{ "postmaster", "example.org", "orgadmin" },	/* not local */
+	{ "postmaster", "[127.0.0.1]", "admin" },	/* a literal, local */
+	{ "postmaster", "mx.test", "admin" },	/* sender_myorigin */
 	{ "anyone", "example.org", "orgadmin" },	/* @domain */
 	{ "nobody", "example.com", "helpdesk" },	/* catch-all only */
 	{ "alice", "example.net", "alice, helpdesk" },	/* alias domain */
 	{ "zed", "regex.test", "zed, regexadmin" },
 	{ "zed+x", "regex.test", "zed+x, regexadmin" },	/* full first */
-	{ "CASE", "sensitive.test", "caseowner" },
-	{ "case", "sensitive.test", NULL },		/* i toggles off */
+	/* the address is folded before the regexp sees it, as in Postfix */
+	{ "CASE", "sensitive.test", NULL },
+	{ "CASE2", "sensitive.test", "case2owner" },
 	{ "x/y", "slash.test", "slashowner" },
 	{ "with space", "sp.test", "spaceowner" },
 	{ "abc", "label.test", "labelowner" },
@@ -67,6 +98,41 @@ static const struct {
 	{ "", "example.org", "orgadmin" },
 	{ "alice", "", NULL },
 	{ "postmaster", "", "admin" },
+	{ "inline", "c.test", "alice # bob" },
+	/* quoted: the quoted form first, then the unquoted one */
+	{ "john doe", "q.test", "john" },
+	{ "JOHN DOE", "Q.TEST", "john" },
+	{ "j..doe", "q.test", "jquoted" },
+	{ "j..doe", "q.test", "jquoted" },	/* the same address */
+	{ "x..y", "q.test", "xunquoted" },	/* unquoted form second */
+	{ "a\"b", "q.test", "aquote" },
+	{ "alice", "q.test", "qalice" },	/* "alice" is alice */
+	/* UTF-8 */
+	{ "J\xc3\x96RG", "utf.test", "joerg" },
+	{ "j\xc3\xb6rg", "UTF.TEST", "joerg" },
+	{ "STRASSE", "utf.test", "strasse" },	/* full folding */
+	{ "\xff\xfe" "bad", "utf.test", "bad8" },	/* ASCII folding */
+	{ "\xff\xfe" "bAD", "utf.test", "bad8" },
+	{ "\xc3\x28", "utf.test", NULL },		/* bad, not found */
+	/* regexp keys: after the fixed full key, before user@domain */
+	{ "amy", "ro.test", "amy" },
+	{ "amy+x", "ro.test", "amyregex" },
+	{ "z", "rd.test", "zowner" },
+	{ "z+x", "rd.test", "rdowner" },	/* no regexp on z@rd.test */
+	{ "w+x", "rd.test", "wowner" },
+	/* routing: where the address goes is what is looked up */
+	{ "bob%example.org", "example.com", "orgadmin" },
+	{ "example.org!bob", "example.com", "orgadmin" },
+	{ "alice%example.com", "example.com", "alice, helpdesk" },
+	{ "alice%evil.test", "example.com", NULL },
+	{ "bob@example.org", "example.com", "orgadmin" },
+	{ "bob%example.org", "example.com", "orgadmin" },
+	{ "example.org!bob", "example.com", "orgadmin" },
+	{ "bob%example.org", "", "orgadmin" },	/* no domain */
+	{ "example.org!bob", "", "orgadmin" },
+	{ "alice%evil.test", "example.org", "orgadmin" },	/* not local */
+	{ "a%b%example.org", "example.com", "orgadmin" },
+	{ "carol", "", "carol" },		/* sender_myorigin appended */
 };
 
 START_TEST(test_lookup)
@@ -90,6 +156,37 @@ START_TEST(test_lookup)
 	free(owners);
 	loginmap_unref(map);
 	conf_unref(c);
+	unlink(p);
+}
+END_TEST
+
+/* split_addr(): these local parts keep their "extension" */
+START_TEST(test_no_split)
+{
+	char err[256];
+	const char *p = write_file("split.map", "owner@x.test o\n"
+				   "list@x.test l\n" "postmaster@x.test pm\n"
+				   "a@x.test a\n");
+	struct conf *c = conf_defaults();
+	struct loginmap *map = loginmap_load(p, 1, err, sizeof(err));
+	char *o;
+
+	ck_assert_msg(map != NULL, "%s", err);
+	free(c->recipient_delimiter);
+	c->recipient_delimiter = xstrdup("-");
+	ck_assert_ptr_null(sender_owners(map, c, "owner-list", "x.test"));
+	ck_assert_ptr_null(sender_owners(map, c, "list-request", "x.test"));
+	o = sender_owners(map, c, "a-b", "x.test");
+	ck_assert_str_eq(o, "a");
+	free(o);
+	free(c->recipient_delimiter);
+	c->recipient_delimiter = xstrdup("+");
+	o = sender_owners(map, c, "a+b+c", "x.test");
+	ck_assert_str_eq(o, "a");
+	free(o);
+	loginmap_unref(map);
+	conf_unref(c);
+	unlink(p);
 }
 END_TEST
 
@@ -108,6 +205,7 @@ START_TEST(test_case_sensitive)
 	ck_assert_ptr_null(sender_owners(map, c, "alice", "example.com"));
 	loginmap_unref(map);
 	conf_unref(c);
+	unlink(p);
 }
 END_TEST
 
@@ -121,6 +219,10 @@ START_TEST(test_owns)
 	ck_assert(!loginmap_owns("alice", ""));
 	ck_assert(!loginmap_owns("", "alice"));
 	ck_assert(loginmap_owns("alice@mx.test", "alice@MX.TEST"));
+	ck_assert(loginmap_owns("j\xc3\xb6rg", "J\xc3\x96RG"));	/* UTF-8 */
+	ck_assert(loginmap_owns("alice # bob", "#"));
+	ck_assert(!loginmap_owns("\xc3\x28", "\xc3\x29"));	/* bad UTF-8 */
+	ck_assert(loginmap_owns("\xff" "A", "\xff" "a"));	/* ASCII folding */
 }
 END_TEST
 
@@ -137,6 +239,7 @@ static const struct { const char *text, *want; } bad_maps[] = {
 	{ "if /a/ x\n", ":1: \"if\": negation" },
 	{ "# c\n@ x\n", ":2: bad key \"@\"" },
 	{ "*abc x\n", ":1: bad key \"*abc\"" },
+	{ "\"john doe@x.test a\n", ":1: unbalanced '\"'" },
 	/* found by fuzzing: regcomp() blows up on these */
 	{ "/^a++++++++++++++++++++++/ x\n", ":1: regular expression too "
 	  "complex: stacked" },
@@ -162,6 +265,7 @@ START_TEST(test_bad_map)
 	snprintf(want, sizeof(want), "%s%s", p, bad_maps[_i].want);
 	ck_assert_msg(strncmp(err, want, strlen(want)) == 0,
 		      "got \"%s\", want \"%s...\"", err, want);
+	unlink(p);
 }
 END_TEST
 
@@ -180,39 +284,191 @@ START_TEST(test_map_without_fixed_keys)
 	ck_assert_msg(map != NULL, "%s", err);
 	ck_assert_ptr_null(loginmap_get(map, "a@b.test"));
 	loginmap_unref(map);
+	unlink(p);
+	unlink(write_file("empty.map", ""));
 }
 END_TEST
 
+/* age - set a file's mtime to secs seconds ago (negative: in the future) */
+static void
+age(const char *path, int secs)
+{
+	struct timespec t[2];
+
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= secs;
+	t[1] = t[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/* owner_of - the owners of key in the current map of src, or "-" */
+static const char *
+owner_of(struct loginmap_src *src, const char *key)
+{
+	static char buf[128];
+	struct loginmap *map = loginmap_src_get(src);
+	const char *o = loginmap_get(map, key);
+
+	snprintf(buf, sizeof(buf), "%s", o ? o : "-");
+	loginmap_unref(map);
+	return buf;
+}
+
+#define FOUR	"a@x.test a\nb@x.test b\nc@x.test c\nd@x.test d\n"
+
+/*
+ * test_reload_on_change - a live reload takes a settled file, refuses a
+ * broken, empty or much shrunk one (the loaded map stays, untrusted),
+ * keeps the map of a deleted file, and SIGHUP (a new source) takes any
+ * file that loads.
+ */
 START_TEST(test_reload_on_change)
 {
 	char err[256];
-	const char *p = write_file("reload.map", "a@x.test a\n");
-	struct loginmap_src *src = loginmap_src_open(p, 1, err, sizeof(err));
-	struct loginmap *map;
-	FILE *fp;
+	const char *p = write_file("reload.map", FOUR);
+	struct loginmap_src *src;
 
+	age(p, 10);
+	src = loginmap_src_open(p, 1, err, sizeof(err));
 	ck_assert_msg(src != NULL, "%s", err);
-	map = loginmap_src_get(src);
-	ck_assert_str_eq(loginmap_get(map, "a@x.test"), "a");
-	loginmap_unref(map);
+	ck_assert_str_eq(owner_of(src, "a@x.test"), "a");
+	ck_assert(loginmap_src_trusted(src));
 
-	write_file("reload.map", "a@x.test a, b\n");
-	sleep(1);
-	map = loginmap_src_get(src);
-	ck_assert_str_eq(loginmap_get(map, "a@x.test"), "a, b");
+	/* written just now: not settled, not read yet */
+	write_file("reload.map", FOUR "e@x.test e\n");
+	write_file("reload.map", "a@x.test a, b\nb@x.test b\nc@x.test c\n");
+	loginmap_src_poll(src);
+	ck_assert_str_eq(owner_of(src, "a@x.test"), "a");
+	/* 2 s old: settled, read (3 of 4 entries is not "most lost") */
+	age(p, 3);
+	loginmap_src_poll(src);
+	ck_assert_str_eq(owner_of(src, "a@x.test"), "a, b");
+	ck_assert(loginmap_src_trusted(src));
 
-	/* a broken file keeps the loaded map; the old one stays usable */
-	fp = fopen(p, "a");
-	fputs("broken\n", fp);
-	fclose(fp);
-	sleep(1);
-	struct loginmap *again = loginmap_src_get(src);
-	ck_assert_ptr_eq(again, map);
-	loginmap_unref(again);
-	loginmap_unref(map);
+	/* half written: refused, the loaded map stays, not trusted */
+	write_file("reload.map", "a@x.test a\nb@x.test\n");
+	age(p, 3);
+	loginmap_src_poll(src);
+	ck_assert_str_eq(owner_of(src, "a@x.test"), "a, b");
+	ck_assert(!loginmap_src_trusted(src));
+	loginmap_src_poll(src);			/* judged once */
+	ck_assert(!loginmap_src_trusted(src));
+
+	/* written in full: taken, trusted again */
+	write_file("reload.map", FOUR);
+	age(p, 3);
+	loginmap_src_poll(src);
+	ck_assert_str_eq(owner_of(src, "a@x.test"), "a");
+	ck_assert(loginmap_src_trusted(src));
+
+	/* emptied: refused */
+	write_file("reload.map", "");
+	age(p, 3);
+	loginmap_src_poll(src);
+	ck_assert_str_eq(owner_of(src, "d@x.test"), "d");
+	ck_assert(!loginmap_src_trusted(src));
+
+	/* lost more than half (1 of 4 left): refused */
+	write_file("reload.map", "a@x.test z\n");
+	age(p, 3);
+	loginmap_src_poll(src);
+	ck_assert_str_eq(owner_of(src, "a@x.test"), "a");
+	ck_assert(!loginmap_src_trusted(src));
+	/* half of them left: taken */
+	write_file("reload.map", "a@x.test z\nb@x.test b\n");
+	age(p, 3);
+	loginmap_src_poll(src);
+	ck_assert_str_eq(owner_of(src, "a@x.test"), "z");
+	ck_assert(loginmap_src_trusted(src));
+
+	/* deleted: the loaded map stays, still trusted */
+	ck_assert_int_eq(unlink(p), 0);
+	loginmap_src_poll(src);
+	ck_assert_str_eq(owner_of(src, "a@x.test"), "z");
+	ck_assert(loginmap_src_trusted(src));
+
+	/* a file with an mtime in the future settles by staying unchanged */
+	write_file("reload.map", "a@x.test y\nb@x.test b\n");
+	age(p, -100);
+	loginmap_src_set_settle(src, 200);
+	loginmap_src_poll(src);
+	ck_assert_str_eq(owner_of(src, "a@x.test"), "z");
+	usleep(300 * 1000);
+	loginmap_src_poll(src);
+	ck_assert_str_eq(owner_of(src, "a@x.test"), "y");
 	loginmap_src_free(src);
+
+	/* SIGHUP loads the file again: an empty one is taken */
+	write_file("reload.map", "");
+	src = loginmap_src_open(p, 1, err, sizeof(err));
+	ck_assert_msg(src != NULL, "%s", err);
+	ck_assert_str_eq(owner_of(src, "a@x.test"), "-");
+	ck_assert(loginmap_src_trusted(src));
+	loginmap_src_free(src);
+	unlink(p);
 	ck_assert_ptr_null(loginmap_src_open("/nonexistent.map", 1, err,
 					     sizeof(err)));
+}
+END_TEST
+
+/* mail_verdict - the verdict at MAIL FROM for a login and a sender */
+static void
+mail_verdict(struct conf *c, const char *login, const char *from,
+	     struct verdict *v)
+{
+	struct session *m = session_new(c);
+	char bracketed[256];
+
+	verdict_init(v);
+	if (*login)
+		session_set_macro(m, "{auth_authen}", login);
+	snprintf(bracketed, sizeof(bracketed), "<%s>", from);
+	policy_mail(m, bracketed, NULL, v);
+	session_free(m);
+}
+
+/*
+ * test_untrusted_tempfails - while a changed map is refused, what the
+ * loaded map would reject is tempfailed (451 4.7.1), what it accepts
+ * passes, and an action of accept stays accept: never stricter.
+ */
+START_TEST(test_untrusted_tempfails)
+{
+	char err[256];
+	const char *p = write_file("untrusted.map", FOUR);
+	struct conf *c = conf_defaults();
+	struct verdict v;
+
+	age(p, 10);
+	c->login_map = loginmap_src_open(p, 1, err, sizeof(err));
+	ck_assert_msg(c->login_map != NULL, "%s", err);
+	mail_verdict(c, "a", "b@x.test", &v);
+	ck_assert_int_eq(v.action, ACTION_REJECT);
+	ck_assert_str_eq(v.code, "553");
+	verdict_clear(&v);
+
+	write_file("untrusted.map", "a@x.test a\nb@x.test\n");
+	age(p, 3);
+	loginmap_src_poll(c->login_map);
+	ck_assert(!loginmap_src_trusted(c->login_map));
+	mail_verdict(c, "a", "b@x.test", &v);
+	ck_assert_int_eq(v.action, ACTION_TEMPFAIL);
+	ck_assert_str_eq(v.code, "451");
+	ck_assert_str_eq(v.xcode, "4.7.1");
+	ck_assert_str_eq(v.cause, "SENDER_MAP_UNTRUSTED");
+	verdict_clear(&v);
+	mail_verdict(c, "a", "a@x.test", &v);	/* owned: passes */
+	ck_assert_int_eq(v.action, ACTION_ACCEPT);
+	verdict_clear(&v);
+	mail_verdict(c, "", "a@x.test", &v);	/* no login: tempfail too */
+	ck_assert_int_eq(v.action, ACTION_TEMPFAIL);
+	verdict_clear(&v);
+	c->sender_envelope_action = ACTION_ACCEPT;
+	mail_verdict(c, "a", "b@x.test", &v);	/* accept stays accept */
+	ck_assert_int_eq(v.action, ACTION_ACCEPT);
+	verdict_clear(&v);
+	conf_unref(c);
+	unlink(p);
 }
 END_TEST
 
@@ -236,6 +492,59 @@ START_TEST(test_conf_loads_map)
 	ck_assert_ptr_null(conf_load(p, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "alias.conf:1: bad domain alias") != NULL,
 		      "%s", err);
+	unlink(p);
+	unlink(write_file("conf.map", ""));
+	unlink(write_file("map.conf", ""));
+}
+END_TEST
+
+/* test_map_prefixes - Postfix's map types that name a text file */
+START_TEST(test_map_prefixes)
+{
+	char err[512], text[600], db[300], m[256];
+
+	const char *p;
+	struct conf *c;
+	static const char *const ok[] = { "hash", "lmdb", "btree",
+					  "texthash" };
+
+	snprintf(m, sizeof(m), "%s", write_file("prefix.map", "a@x.test a\n"));
+
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(text, sizeof(text), "sender_login_maps = %s:%s\n",
+			 ok[i], m);
+		p = write_file("prefix.conf", text);
+		c = conf_load(p, err, sizeof(err));
+		ck_assert_msg(c != NULL, "%s: %s", ok[i], err);
+		ck_assert_str_eq(c->sender_login_maps, m);	/* the text */
+		conf_unref(c);
+	}
+	snprintf(text, sizeof(text), "log = stderr\nsender_login_maps = "
+		 "regexp:%s\n", m);
+	p = write_file("prefix.conf", text);
+	ck_assert_ptr_null(conf_load(p, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "prefix.conf:2: sender_login_maps: map type "
+			     "\"regexp:\" is not supported") != NULL, "%s", err);
+	p = write_file("prefix.conf", "sender_login_maps = mysql:/etc/x.cf\n");
+	ck_assert_ptr_null(conf_load(p, err, sizeof(err)));
+	ck_assert_msg(strstr(err, ":1: sender_login_maps: map type \"mysql:\"")
+		      != NULL, "%s", err);
+	snprintf(text, sizeof(text), "sender_login_maps = hash:%s, hash:%s\n",
+		 m, m);
+	p = write_file("prefix.conf", text);
+	ck_assert_ptr_null(conf_load(p, err, sizeof(err)));
+	ck_assert_msg(strstr(err, ":1: sender_login_maps: one map file only")
+		      != NULL, "%s", err);
+	/* only postmap's .db there, no text file */
+	snprintf(db, sizeof(db), "%s.db", m);
+	ck_assert_int_eq(rename(m, db), 0);
+	snprintf(text, sizeof(text), "sender_login_maps = hash:%s\n", m);
+	p = write_file("prefix.conf", text);
+	ck_assert_ptr_null(conf_load(p, err, sizeof(err)));
+	ck_assert_msg(strstr(err, ":1: sender_login_maps: ") != NULL &&
+		      strstr(err, "does not exist, only") != NULL, "%s", err);
+	unlink(db);
+	unlink(p);
 }
 END_TEST
 
@@ -290,6 +599,7 @@ START_TEST(test_from_verdicts)
 	verdict_clear(&v);
 	session_free(m);
 	conf_unref(c);
+	unlink(map);
 }
 END_TEST
 
@@ -308,6 +618,9 @@ sender_suite(void)
 			    sizeof(bad_maps) / sizeof(bad_maps[0]));
 	tcase_add_test(tc, test_map_without_fixed_keys);
 	tcase_add_test(tc, test_reload_on_change);
+	tcase_add_test(tc, test_untrusted_tempfails);
+	tcase_add_test(tc, test_no_split);
+	tcase_add_test(tc, test_map_prefixes);
 	tcase_add_test(tc, test_conf_loads_map);
 	tcase_add_loop_test(tc, test_from_verdicts, 0, (int)addr_ncases);
 	suite_add_tcase(s, tc);

@@ -11,11 +11,13 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "casefold.h"
 #include "loginmap.h"
 #include "session.h"
 #include "txn.h"
 #include "sender.h"
 #include "util.h"
+#include "verdict.h"
 
 /* sender_canonical - the canonical domain of an alias domain, or NULL */
 static const char *
@@ -33,99 +35,293 @@ sender_canonical(const struct conf *c, const char *domain)
 	return NULL;
 }
 
+/* sender_in - is the domain in the list, case folded as Postfix */
+static int
+sender_in(const struct strlist *l, const char *domain)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (casefold_eq(l->v[i], domain))
+			return 1;
+	return 0;
+}
+
 /* sender_applies - is the domain one the gate looks after */
 static int
 sender_applies(const struct conf *c, const char *domain)
 {
 	const char *canon;
 
-	if (c->sender_domains.n == 0 || strlist_has(&c->sender_domains, domain))
+	if (c->sender_domains.n == 0 || sender_in(&c->sender_domains, domain))
 		return 1;
 	canon = sender_canonical(c, domain);
-	return canon != NULL && strlist_has(&c->sender_domains, canon);
+	return canon != NULL && sender_in(&c->sender_domains, canon);
 }
 
-/* sender_get - a fixed-string lookup of "local" "@" "domain" */
-static const char *
-sender_get(const struct loginmap *map, const char *local, const char *at,
-	   const char *domain)
+/* sender_is_local - Postfix's resolve_local(): mydestination, [literals] */
+static int
+sender_is_local(const struct conf *c, const char *domain)
+{
+	return *domain != '\0' && sender_in(&c->local_domains, domain);
+}
+
+/* sender_dot_string - a local part Postfix leaves unquoted */
+static int
+sender_dot_string(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (*p == '\0' || *p == '.')
+		return 0;
+	for (; *p; p++) {
+		if ((p[0] == '.' && p[1] == '.') || *p == ' ' || *p < 0x20 ||
+		    *p == 0x7f || strchr("()<>@,;:\\\"[]", *p) != NULL)
+			return 0;
+	}
+	return p[-1] != '.';
+}
+
+/* sender_quote - Postfix's quote_822_local(): the external form */
+static void
+sender_quote(struct sbuf *out, const char *local)
+{
+	if (sender_dot_string(local)) {
+		sbuf_puts(out, local);
+		return;
+	}
+	sbuf_puts(out, "\"");
+	for (const char *p = local; *p; p++) {
+		if (*p == '"' || *p == '\\' || *p == '\r')
+			sbuf_puts(out, "\\");
+		sbuf_append(out, p, 1);
+	}
+	sbuf_puts(out, "\"");
+}
+
+/* sender_set - replace *dst with a copy of n bytes of src */
+static void
+sender_set(char **dst, const char *src, size_t n)
+{
+	char *v = xstrndup(src, n);
+
+	free(*dst);
+	*dst = v;
+}
+
+/*
+ * sender_canon - Postfix's rewrite to canonical form of an address
+ * without domain: domain!user to user@domain (swap_bangpath = yes), else
+ * user%domain to user@domain (allow_percent_hack = yes), both on an
+ * unquoted local part only.  Returns 1 if it rewrote the address.
+ */
+static int
+sender_canon(char **local, int *quoted, char **domain)
+{
+	char *op;
+
+	if (*quoted)
+		return 0;
+	if ((op = strchr(*local, '!')) != NULL) {
+		char *d = xstrndup(*local, (size_t)(op - *local));
+
+		sender_set(local, op + 1, strlen(op + 1));
+		free(*domain);
+		*domain = d;
+		return 1;
+	}
+	if ((op = strrchr(*local, '%')) != NULL) {
+		sender_set(domain, op + 1, strlen(op + 1));
+		*op = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * sender_route - where the address routes to, as Postfix's smtpd resolves
+ * it before smtpd_sender_login_maps (trivial-rewrite: resolve.c): an
+ * address without domain gets sender_myorigin; then while the domain is
+ * local (local_domains), it is stripped and the local part's routing
+ * operators apply again: user%domain, domain!user, and a quoted local
+ * part with "@", "%" or "!" in it is cracked open (resolve_dequoted).
+ * When nothing is left to route, the last local domain comes back.
+ * "user%other@local" is "user@other", "other!user@local" too.  Whether a
+ * local part counts as quoted is Postfix's choice, not the client's: its
+ * smtpd unquotes the address and quotes it again only where RFC 5321
+ * needs quotes, so "bob%other" is bob%other.
+ */
+static void
+sender_route(const struct conf *c, char **local, char **domain)
+{
+	char *saved = NULL, *op;
+	/* smtpd quotes the internal form again where it must, no more */
+	int q = !sender_dot_string(*local), *quoted = &q;
+
+	if (**domain == '\0' && !sender_canon(local, quoted, domain) &&
+	    *c->sender_myorigin)
+		sender_set(domain, c->sender_myorigin,
+			   strlen(c->sender_myorigin));
+	/* bounded: each turn strips a domain or an operator */
+	for (int turn = 0; turn < 256; turn++) {
+		if (**domain != '\0') {
+			if (!sender_is_local(c, *domain))
+				break;
+			free(saved);
+			saved = *domain;
+			*domain = xstrdup("");
+		}
+		if (sender_canon(local, quoted, domain))
+			continue;
+		if (*quoted && ((op = strrchr(*local, '@')) != NULL ||
+				(op = strrchr(*local, '%')) != NULL ||
+				(op = strrchr(*local, '!')) != NULL)) {
+			if (*op == '!') {
+				/* cracked open: a plain domain!user now */
+				*quoted = 0;
+				continue;
+			}
+			sender_set(domain, op + 1, strlen(op + 1));
+			*op = '\0';
+			*quoted = !sender_dot_string(*local);
+			continue;
+		}
+		break;
+	}
+	if (**domain == '\0' && saved != NULL) {
+		free(*domain);
+		*domain = saved;
+		saved = NULL;
+	}
+	free(saved);
+}
+
+/*
+ * sender_base - the local part without its extension, or NULL; as
+ * Postfix's split_addr(): never of postmaster, mailer-daemon or
+ * double-bounce, of owner-* or *-request when "-" is a delimiter, or when
+ * the part before the delimiter would be empty.
+ */
+static char *
+sender_base(const char *local, const char *delim)
+{
+	size_t cut, len = strlen(local);
+
+	if (*delim == '\0' || strcasecmp(local, "postmaster") == 0 ||
+	    strcasecmp(local, "mailer-daemon") == 0 ||
+	    strcasecmp(local, "double-bounce") == 0)
+		return NULL;
+	if (strchr(delim, '-') != NULL &&
+	    (strncasecmp(local, "owner-", 6) == 0 ||
+	     (len > 8 && strcasecmp(local + len - 8, "-request") == 0)))
+		return NULL;
+	if ((cut = strcspn(local, delim)) == 0 || local[cut] == '\0')
+		return NULL;
+	return xstrndup(local, cut);
+}
+
+/*
+ * sender_find - one of Postfix's lookups (mail_addr_find.c find_addr):
+ * the external (quoted) form first, then the internal one if it differs;
+ * for the full address the regular expressions too, after the fixed keys
+ * and for each form (as "hash:FILE, regexp:FILE" would).  local and
+ * domain are folded already; domain NULL is a lookup of the bare local
+ * part.
+ */
+static char *
+sender_find(const struct loginmap *map, const char *local,
+	    const char *domain, int full)
 {
 	struct sbuf key;
-	const char *owners;
+	const char *o = NULL;
+	char *r = NULL;
 
 	sbuf_init(&key);
-	sbuf_puts(&key, local);
-	sbuf_puts(&key, at);
-	sbuf_puts(&key, domain);
-	loginmap_fold(map, key.data);
-	owners = loginmap_get(map, key.data);
-	sbuf_free(&key);
-	return owners;
-}
-
-/* sender_regex - the regular expressions, on "local@domain" */
-static char *
-sender_regex(const struct loginmap *map, const char *local,
-	     const char *domain)
-{
-	struct sbuf addr;
-	char *owners;
-
-	sbuf_init(&addr);
-	sbuf_puts(&addr, local);
-	if (*domain) {
-		sbuf_puts(&addr, "@");
-		sbuf_puts(&addr, domain);
+	for (int form = 0; form < 2 && o == NULL && r == NULL; form++) {
+		sbuf_reset(&key);
+		if (form == 0) {
+			sender_quote(&key, local);
+		} else {
+			if (sender_dot_string(local))
+				break;	/* both forms are the same */
+			sbuf_puts(&key, local);
+		}
+		if (domain) {
+			sbuf_puts(&key, "@");
+			sbuf_puts(&key, domain);
+		}
+		if ((o = loginmap_get(map, key.data)) == NULL && full)
+			r = loginmap_match(map, key.data);
 	}
-	owners = loginmap_match(map, addr.data);
-	sbuf_free(&addr);
-	return owners;
+	sbuf_free(&key);
+	return o ? xstrdup(o) : r;
 }
 
-/* sender_chain - Postfix's lookup order for one domain */
+/* sender_chain - Postfix's lookup order for one (folded) domain */
 static char *
 sender_chain(const struct loginmap *map, const struct conf *c,
 	     const char *local, const char *base, const char *domain)
 {
-	int local_domain = *domain == '\0' ||
-	    strlist_has(&c->local_domains, domain);
-	const char *o = NULL;
-	char *r;
+	int local_domain = *domain == '\0' || sender_is_local(c, domain) ||
+	    (*c->sender_myorigin && casefold_eq(domain, c->sender_myorigin));
+	const char *o;
+	char *r = NULL, *at;
 
 	if (*domain) {
-		if ((o = sender_get(map, local, "@", domain)) == NULL && base)
-			o = sender_get(map, base, "@", domain);
+		if ((r = sender_find(map, local, domain, 1)) == NULL && base)
+			r = sender_find(map, base, domain, 0);
 	}
-	if (o == NULL && local_domain) {
-		if ((o = sender_get(map, local, "", "")) == NULL && base)
-			o = sender_get(map, base, "", "");
+	if (r == NULL && local_domain) {
+		if ((r = sender_find(map, local, NULL, *domain == '\0')) ==
+		    NULL && base)
+			r = sender_find(map, base, NULL, 0);
 	}
-	if (o == NULL && *domain)
-		o = sender_get(map, "", "@", domain);
-	if (o != NULL)
-		return xstrdup(o);
-	if ((r = sender_regex(map, local, domain)) == NULL && base)
-		r = sender_regex(map, base, domain);
+	if (r == NULL && *domain) {
+		at = xmalloc(strlen(domain) + 2);
+		at[0] = '@';
+		strcpy(at + 1, domain);
+		if ((o = loginmap_get(map, at)) != NULL)
+			r = xstrdup(o);
+		free(at);
+	}
 	return r;
+}
+
+/* sender_catchall - the owners of "*@domain" (folded), or NULL */
+static const char *
+sender_catchall(const struct loginmap *map, const char *domain)
+{
+	struct sbuf key;
+	const char *o;
+
+	if (domain == NULL || *domain == '\0')
+		return NULL;
+	sbuf_init(&key);
+	sbuf_puts(&key, "*@");
+	sbuf_puts(&key, domain);
+	o = loginmap_get(map, key.data);
+	sbuf_free(&key);
+	return o;
 }
 
 char *
 sender_owners(const struct loginmap *map, const struct conf *c,
-	      const char *local, const char *domain)
+	      const char *local_in, const char *domain_in)
 {
-	const char *canon = *domain ? sender_canonical(c, domain) : NULL;
-	const char *delim = c->recipient_delimiter;
-	const char *catchall;
-	char *base = NULL, *owners;
+	char *local = xstrdup(local_in), *domain = xstrdup(domain_in);
+	char *lf, *df, *base, *owners, *canon = NULL;
+	const char *catchall, *cn;
 	struct sbuf all;
-	size_t cut;
 
-	/* user+ext: also look up user (a delimiter in front is no extension) */
-	if (*delim && (cut = strcspn(local, delim)) > 0 && local[cut] != '\0')
-		base = xstrndup(local, cut);
-	owners = sender_chain(map, c, local, base, domain);
+	sender_route(c, &local, &domain);
+	/* smtpd folds the resolved address; the map folded its keys alike */
+	lf = loginmap_folds_local(map) ? casefold(local) : xstrdup(local);
+	df = casefold(domain);
+	if (*df && (cn = sender_canonical(c, df)) != NULL)
+		canon = casefold(cn);
+	/* user+ext: also look up user */
+	base = sender_base(lf, c->recipient_delimiter);
+	owners = sender_chain(map, c, lf, base, df);
 	if (owners == NULL && canon != NULL)
-		owners = sender_chain(map, c, local, base, canon);
+		owners = sender_chain(map, c, lf, base, canon);
 	free(base);
 
 	sbuf_init(&all);
@@ -133,15 +329,17 @@ sender_owners(const struct loginmap *map, const struct conf *c,
 		sbuf_puts(&all, owners);
 	free(owners);
 	for (int i = 0; i < 2; i++) {
-		const char *d = i == 0 ? domain : canon;
-
-		if (d == NULL || *d == '\0' ||
-		    (catchall = sender_get(map, "*", "@", d)) == NULL)
+		if ((catchall = sender_catchall(map, i ? canon : df)) == NULL)
 			continue;
 		if (all.len)
 			sbuf_puts(&all, ", ");
 		sbuf_puts(&all, catchall);
 	}
+	free(local);
+	free(domain);
+	free(lf);
+	free(df);
+	free(canon);
 	if (all.len == 0) {
 		sbuf_free(&all);
 		return NULL;
@@ -199,10 +397,15 @@ sender_check_addr(const struct loginmap *map, const struct conf *c,
 		  const char *local, const char *domain, const char *login,
 		  char **owners_out)
 {
-	char *owners;
-	int owned;
+	char *owners, *rl = xstrdup(local), *rd = xstrdup(domain);
+	int owned, applies;
 
-	if (!sender_applies(c, domain))
+	/* gated by the domain written or the one it routes to */
+	sender_route(c, &rl, &rd);
+	applies = sender_applies(c, domain) || sender_applies(c, rd);
+	free(rl);
+	free(rd);
+	if (!applies)
 		return -1;
 	owners = sender_owners(map, c, local, domain);
 	owned = owners != NULL && *login != '\0' &&
@@ -212,6 +415,20 @@ sender_check_addr(const struct loginmap *map, const struct conf *c,
 	else
 		free(owners);
 	return owned;
+}
+
+/*
+ * sender_distrust - the symbol for a finding the map made: while a changed
+ * map file is refused (half written, emptied), a finding that would be
+ * rejected becomes SENDER_MAP_UNTRUSTED, a tempfail: the file the admin
+ * is writing may own the address, and a retry costs less than a bounce.
+ */
+static const char *
+sender_distrust(const struct conf *c, const char *symbol, int action)
+{
+	if (action == ACTION_REJECT && !loginmap_src_trusted(c->login_map))
+		return "SENDER_MAP_UNTRUSTED";
+	return symbol;
 }
 
 void
@@ -242,15 +459,28 @@ sender_mail(struct txn *m)
 					 "sender for %s", login);
 		return;
 	}
+	if (*local == '\0' && *domain == '\0') {
+		/* <""> is the null sender to Postfix: its internal form is "" */
+		if (*login && !c->sender_allow_null)
+			symbols_add_opts(&m->symbols, "SENDER_NULL", 0,
+					 bracketed, login, "null sender from "
+					 "login %s", login);
+		free(local);
+		free(domain);
+		return;
+	}
 	map = loginmap_src_get(c->login_map);
 	owned = sender_check_addr(map, c, local, domain, login, &owners);
 	if (*login && owned == 0)
-		symbols_add_opts(&m->symbols, "SENDER_LOGIN_MISMATCH", 0,
+		symbols_add_opts(&m->symbols, sender_distrust(c,
+				 "SENDER_LOGIN_MISMATCH",
+				 c->sender_envelope_action), 0,
 				 bracketed, login, "%s not owned by %s "
 				 "(owners: %s)", bracketed, login,
 				 owners ? owners : "none");
 	else if (*login == '\0' && owners != NULL)
-		symbols_add_opts(&m->symbols, "SENDER_NOT_LOGGED_IN", 0,
+		symbols_add_opts(&m->symbols, sender_distrust(c,
+				 "SENDER_NOT_LOGGED_IN", c->sender_unauth_action), 0,
 				 bracketed, NULL, "%s is owned by %s", bracketed,
 				 owners);
 	free(owners);
@@ -351,9 +581,11 @@ sender_header(struct txn *m, const struct loginmap *map, const char *value,
 		owned = sender_check_addr(map, m->conf, a->local, a->domain,
 					  login, &owners);
 		if (*login && owned == 0)
-			symbols_add_opts(&m->symbols, is_from ?
-					 "FROM_LOGIN_MISMATCH" :
-					 "SENDER_HEADER_MISMATCH", 0, b, login,
+			symbols_add_opts(&m->symbols, sender_distrust(m->conf,
+					 is_from ? "FROM_LOGIN_MISMATCH" :
+					 "SENDER_HEADER_MISMATCH",
+					 m->conf->sender_header_action), 0, b,
+					 login,
 					 "%s not owned by %s (owners: %s)", b,
 					 login, owners ? owners : "none");
 		else if (*login == '\0' && owners != NULL && is_from)

@@ -4,11 +4,16 @@
  * header fields.
  *
  * Ownership comes from sender_login_maps (see loginmap.h), looked up as
- * Postfix does for smtpd_sender_login_maps: user+ext@domain, user@domain,
- * then for local_domains user+ext and user, then @domain, then the
- * regular expressions; with nothing found for a domain alias, the same
- * again with the canonical domain.  The catch-all owners of *@domain are
- * added to whatever was found.
+ * Postfix 3.7's reject_sender_login_mismatch does: the address is first
+ * routed as trivial-rewrite resolves it (sender_myorigin appended to an
+ * address without domain; for local_domains, user%domain and
+ * domain!user and a quoted local part holding them become user@domain),
+ * case folded, then looked up: user+ext@domain (then the regular
+ * expressions on it), user@domain, then for local_domains and
+ * sender_myorigin user+ext and user, then @domain; each key in its quoted
+ * (external) form first, then unquoted if that differs.  With nothing
+ * found for a domain alias, the same again with the canonical domain.
+ * The catch-all owners of *@domain are added to whatever was found.
  *
  * Symbols (reply arguments in brackets):
  *   SENDER_LOGIN_MISMATCH [<addr>, login]  MAIL FROM not owned by the login
@@ -21,6 +26,10 @@
  *                                          address than the one used
  *   FROM_PROTECTED_INBOUND [<addr>]        inbound mail with a protected
  *                                          header From
+ *   SENDER_MAP_UNTRUSTED [<addr>, login]   a finding that would be rejected
+ *                                          while a changed map file is
+ *                                          refused (see loginmap.h):
+ *                                          tempfailed instead
  */
 #ifndef RG_SENDER_H
 #define RG_SENDER_H
