@@ -28,5 +28,7 @@ Suite *spf_suite(void);
 
 /* write_file - a scratch file with the given text; returns its path */
 const char *write_file(const char *name, const char *text);
+/* unit_tmpdir - the run's scratch directory (removed at the end) */
+const char *unit_tmpdir(void);
 
 #endif
