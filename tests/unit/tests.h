@@ -13,6 +13,7 @@ struct addr_case {
 	enum addr_status	status;
 	const char		*addrs;		/* "l@d,l@d" */
 	const char		*display;	/* of the first, NULL: unchecked */
+	int			unknown_charset; /* of the first */
 };
 extern const struct addr_case addr_cases[];
 extern const size_t addr_ncases;
