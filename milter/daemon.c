@@ -301,21 +301,20 @@ static int
 daemon_pidfile_write(const char *path)
 {
 	char b[32];
-	int n;
+	int n, fd = daemon_pid_fd, ok;
 
-	if (daemon_pid_fd < 0)
+	if (fd < 0)
 		return 0;
 	n = snprintf(b, sizeof(b), "%ld\n", (long)getpid());
-	if (ftruncate(daemon_pid_fd, 0) != 0 ||
-	    write(daemon_pid_fd, b, (size_t)n) != n ||
-	    close(daemon_pid_fd) != 0) {
+	ok = ftruncate(fd, 0) == 0 && write(fd, b, (size_t)n) == n;
+	if (!ok)
 		log_err("cannot write pid file %s: %s", path, strerror(errno));
-		close(daemon_pid_fd);
-		daemon_pid_fd = -1;
-		return -1;
+	if (close(fd) != 0 && ok) {
+		log_err("cannot write pid file %s: %s", path, strerror(errno));
+		ok = 0;
 	}
 	daemon_pid_fd = -1;
-	return 0;
+	return ok ? 0 : -1;
 }
 
 /* daemon_user - the configured user exists (checked before detaching) */
