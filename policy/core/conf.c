@@ -432,9 +432,12 @@ conf_check_authserv_id(const char *v, char *why, size_t len)
 	return 0;
 }
 
-/* conf_defaults - every key at its default */
-struct conf *
-conf_defaults(void)
+/*
+ * conf_blank - every key at its default, authserv_id still empty: the
+ * host name is looked up (maybe in DNS) only when the file leaves it so.
+ */
+static struct conf *
+conf_blank(void)
 {
 	struct conf *c = xcalloc(1, sizeof(*c));
 	char why[256];
@@ -445,6 +448,15 @@ conf_defaults(void)
 		if (conf_set(c, &conf_table[i], conf_table[i].def, why,
 			     sizeof(why)) != 0)
 			PANIC("bad default for %s: %s", conf_table[i].name, why);
+	return c;
+}
+
+/* conf_defaults - every key at its default */
+struct conf *
+conf_defaults(void)
+{
+	struct conf *c = conf_blank();
+
 	conf_fill_authserv_id(c);
 	return c;
 }
@@ -625,7 +637,7 @@ conf_load(const char *path, char *err, size_t errlen)
 
 	if (lines_open(&in, path, err, errlen) != 0)
 		return NULL;
-	c = conf_defaults();
+	c = conf_blank();
 	free(c->path);
 	c->path = conf_cwd_path(path);
 	while ((rc = lines_next(&in, &line, &start, err, errlen)) > 0) {
