@@ -31,6 +31,9 @@ check drops-privileges "uid is '$uid', want nobody ($(id -u nobody))" test "$uid
 wait_port "$RG_MILTER_PORT" 10
 RG_SOCKET="inet:$RG_MILTER_PORT@127.0.0.1" miltertest -s "$RG_MILTER_DIR/accept.lua" >"$dir/accept.out" 2>&1
 check detached-serves "$(tail -2 "$dir/accept.out")" test $? = 0
+# start-up lines reach the terminal, with syslog or without (no /dev/log)
+check detached-logs-start "nothing on stderr: $(cat "$dir/daemon.err")" \
+	grep -q "listening on inet:$RG_MILTER_PORT@127.0.0.1" "$dir/daemon.err"
 
 # 2. a second instance on the same socket fails with a clear message
 "$RG_BIN" -c "$conf" -f >"$dir/second.err" 2>&1
