@@ -3,7 +3,8 @@
  *
  * Start-up order matters: whatever can fail is tried first, while errors
  * still reach the terminal and while we may still bind as root: the user
- * is looked up, the socket opened, the pid file opened.  Then the process
+ * is looked up (by conf_load(), so -n says so too), the socket opened,
+ * the pid file opened.  Then the process
  * detaches, writes its pid file, drops privileges, blocks the signals that
  * libmilter's signal thread handles, and only then starts threads.  The
  * process that was started waits (on a pipe) until the daemon is ready,
@@ -317,17 +318,6 @@ daemon_pidfile_write(const char *path)
 	return ok ? 0 : -1;
 }
 
-/* daemon_user - the configured user exists (checked before detaching) */
-static int
-daemon_user(const struct conf *c)
-{
-	if (*c->user != '\0' && getpwnam(c->user) == NULL) {
-		log_err("%s: unknown user \"%s\"", c->path, c->user);
-		return -1;
-	}
-	return 0;
-}
-
 /* daemon_drop - become the configured user, giving the socket to it */
 static int
 daemon_drop(const struct conf *c)
@@ -385,9 +375,8 @@ daemon_run(struct conf *c, int foreground)
 
 	daemon_current = c;	/* takes the caller's reference */
 	daemon_pid_file = xstrdup(c->pid_file);
-	/* everything that can fail, before detaching, with stderr */
-	if (daemon_user(c) != 0)
-		return 1;
+	/* everything that can fail, before detaching, with stderr (the
+	 * user was looked up by conf_load()) */
 	if (smfi_register(*callbacks_desc()) == MI_FAILURE) {
 		log_err("smfi_register failed");
 		return 1;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -605,6 +606,12 @@ conf_finish(struct conf *c, const char *name, const int *seen, char *err,
 	if (conf_check_authserv_id(c->authserv_id, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "%s:%d: %s", name,
 			 conf_key_line(seen, "authserv_id"), why);
+		return -1;
+	}
+	/* -n and SIGHUP judge it too, not only a start that detaches */
+	if (*c->user != '\0' && getpwnam(c->user) == NULL) {
+		snprintf(err, errlen, "%s:%d: unknown user \"%.64s\"", name,
+			 conf_key_line(seen, "user"), c->user);
 		return -1;
 	}
 	conf_fill_authserv_id(c);

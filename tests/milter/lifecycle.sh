@@ -79,6 +79,8 @@ check unknown-user-exit "exit $rc, want non-zero" test $rc != 0
 check unknown-user-says-why "$(cat "$dir/nouser.err")" grep -q 'unknown user "nosuchuser"' "$dir/nouser.err"
 check unknown-user-no-pid-file "pid file left behind" test ! -e "$dir/run/nouser.pid"
 check unknown-user-no-daemon "something listens on $RG_MILTER_PORT" wait_port_closed "$RG_MILTER_PORT" 1
+"$RG_BIN" -c "$conf" -n >"$dir/nouser-n.err" 2>&1
+check unknown-user-check-n "$(cat "$dir/nouser-n.err")" grep -q "^$conf:[0-9]*: unknown user \"nosuchuser\"" "$dir/nouser-n.err"
 conf=$dir/nopid.conf
 rg_conf "$conf" "pid_file=$dir/no/such/dir/rg.pid" "log=syslog"
 "$RG_BIN" -c "$conf" >"$dir/nopid.err" 2>&1

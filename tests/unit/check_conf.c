@@ -78,6 +78,9 @@ static const struct { const char *text, *want; } bad[] = {
 	{ "resolver = dns.example\n", ":1: bad resolver address" },
 	{ "log = stderr\nlog = syslog\n", ":2: log is set twice (first at "
 	  "line 1)" },
+	{ "log = stderr\nuser = no-such-user-rg\n", ":2: unknown user "
+	  "\"no-such-user-rg\"" },
+	{ "authserv_id = a b\n", ":1: bad authserv_id" },
 	{ "just some words\n", ":1: expected \"key = value\"" },
 	{ "  indented = 1\n", ":1: continuation line without a key" },
 	{ "bad key = 1\n", ":1: bad key name" },
