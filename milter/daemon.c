@@ -1,13 +1,18 @@
 /*
  * daemon - process life cycle (see daemon.h).
  *
- * Start-up order matters: the socket is opened first, while errors still
- * reach the terminal and while we may still bind as root; then the process
+ * Start-up order matters: whatever can fail is tried first, while errors
+ * still reach the terminal and while we may still bind as root: the user
+ * is looked up (by conf_load(), so -n says so too), the socket opened,
+ * the pid file opened.  Then the process
  * detaches, writes its pid file, drops privileges, blocks the signals that
- * libmilter's signal thread handles, and only then starts threads.
+ * libmilter's signal thread handles, and only then starts threads.  The
+ * process that was started waits (on a pipe) until the daemon is ready,
+ * and exits non-zero if it is not, so an init script sees a failed start.
  *
- * Diagnostics: start-up problems are fatal with a message; a bad file at
- * SIGHUP is logged as FILE:LINE and the running configuration stays.
+ * Diagnostics: start-up problems are fatal with a message on stderr (and
+ * in syslog); a failed start leaves no pid file; a bad file at SIGHUP is
+ * logged as FILE:LINE and the running configuration stays.
  */
 #include "config.h"
 
@@ -25,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +49,7 @@ static struct conf *daemon_current;
 static int daemon_inflight;
 static int daemon_closing;
 static char *daemon_pid_file;		/* as at start: changes need a restart */
+static int daemon_pid_fd = -1;		/* open from before detaching */
 
 struct conf *
 daemon_conf(void)
@@ -217,17 +224,41 @@ daemon_nodelay(void)
 	}
 }
 
-/* daemon_detach - the usual double fork, stdio to /dev/null */
+/*
+ * daemon_detach - the usual double fork.  The first process stays until
+ * the daemon reports on the pipe that it is ready (daemon_ready()), and
+ * exits 0 only then: a start that fails after the fork still exits non-
+ * zero where it was run, its reason already on stderr.  stdio stays as it
+ * was until then.
+ */
 static int
-daemon_detach(void)
+daemon_detach(int *ready)
 {
+	int fds[2];
 	pid_t pid;
-	int fd;
+	char ok = 0;
+	ssize_t n;
 
+	if (pipe(fds) != 0)
+		return -1;
 	if ((pid = fork()) < 0)
 		return -1;
-	if (pid > 0)
+	if (pid > 0) {
+		close(fds[1]);
+		waitpid(pid, NULL, 0);	/* the middle one exits at once */
+		while ((n = read(fds[0], &ok, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1 || ok != '0') {
+			/* the daemon died before it was ready: its pid file too */
+			if (daemon_pid_file && *daemon_pid_file &&
+			    daemon_pid_fd >= 0)
+				unlink(daemon_pid_file);
+			fprintf(stderr, "relayguard: start failed\n");
+			_exit(1);
+		}
 		_exit(0);
+	}
+	close(fds[0]);
 	setsid();
 	if ((pid = fork()) < 0)
 		return -1;
@@ -235,29 +266,72 @@ daemon_detach(void)
 		_exit(0);
 	if (chdir("/") != 0)
 		return -1;
+	*ready = fds[1];
+	return 0;
+}
+
+/*
+ * daemon_ready - the daemon is up: tell the first process, and give stdio
+ * up (stderr stays when it is the log, as without a syslog daemon).
+ */
+static void
+daemon_ready(int ready, const struct conf *c)
+{
+	int fd;
+
+	if (ready < 0)
+		return;
 	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(fd, 0);
 		dup2(fd, 1);
-		dup2(fd, 2);
+		if (c->log_sink == LOG_SINK_SYSLOG)
+			dup2(fd, 2);
 		if (fd > 2)
 			close(fd);
+	}
+	log_also_stderr(0);
+	if (write(ready, "0", 1) != 1)
+		log_warn("cannot report start-up: %s", strerror(errno));
+	close(ready);
+}
+
+/*
+ * daemon_pidfile_open - open (create) the pid file before detaching, so
+ * an unwritable one stops the start where the admin sees it.  It is not
+ * truncated yet: a running instance's file stays intact until we are sure.
+ */
+static int
+daemon_pidfile_open(const char *path)
+{
+	if (*path == '\0')
+		return 0;
+	if ((daemon_pid_fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW |
+				  O_CLOEXEC, 0644)) < 0) {
+		log_err("cannot write pid file %s: %s", path, strerror(errno));
+		return -1;
 	}
 	return 0;
 }
 
+/* daemon_pidfile_write - our (final) pid into the opened pid file */
 static int
 daemon_pidfile_write(const char *path)
 {
-	FILE *fp;
+	char b[32];
+	int n, fd = daemon_pid_fd, ok;
 
-	if (*path == '\0')
+	if (fd < 0)
 		return 0;
-	if ((fp = fopen(path, "w")) == NULL) {
+	n = snprintf(b, sizeof(b), "%ld\n", (long)getpid());
+	ok = ftruncate(fd, 0) == 0 && write(fd, b, (size_t)n) == n;
+	if (!ok)
 		log_err("cannot write pid file %s: %s", path, strerror(errno));
-		return -1;
+	if (close(fd) != 0 && ok) {
+		log_err("cannot write pid file %s: %s", path, strerror(errno));
+		ok = 0;
 	}
-	fprintf(fp, "%ld\n", (long)getpid());
-	return fclose(fp) == 0 ? 0 : -1;
+	daemon_pid_fd = -1;
+	return ok ? 0 : -1;
 }
 
 /* daemon_drop - become the configured user, giving the socket to it */
@@ -294,13 +368,31 @@ daemon_drop(const struct conf *c)
 	return 0;
 }
 
+/*
+ * daemon_fail - a start that failed after the pid file was opened: remove
+ * it (nothing of ours may be left behind) and return the exit status.
+ */
+static int
+daemon_fail(void)
+{
+	if (daemon_pid_fd >= 0) {
+		close(daemon_pid_fd);
+		daemon_pid_fd = -1;
+	}
+	if (daemon_pid_file && *daemon_pid_file)
+		unlink(daemon_pid_file);
+	return 1;
+}
+
 int
 daemon_run(struct conf *c, int foreground)
 {
-	int rc;
+	int rc, ready = -1;
 
 	daemon_current = c;	/* takes the caller's reference */
 	daemon_pid_file = xstrdup(c->pid_file);
+	/* everything that can fail, before detaching, with stderr (the
+	 * user was looked up by conf_load()) */
 	if (smfi_register(*milter_desc()) == MI_FAILURE) {
 		log_err("smfi_register failed");
 		return 1;
@@ -312,12 +404,17 @@ daemon_run(struct conf *c, int foreground)
 		return 1;
 	}
 	daemon_nodelay();
-	if (!foreground && daemon_detach() != 0) {
-		log_err("cannot detach: %s", strerror(errno));
+	if (daemon_pidfile_open(c->pid_file) != 0) {
+		free(daemon_pid_file);
+		daemon_pid_file = NULL;	/* not ours: leave it alone */
 		return 1;
 	}
+	if (!foreground && daemon_detach(&ready) != 0) {
+		log_err("cannot detach: %s", strerror(errno));
+		return daemon_fail();
+	}
 	if (daemon_pidfile_write(c->pid_file) != 0 || daemon_drop(c) != 0)
-		return 1;
+		return daemon_fail();
 
 	signals_block();
 	signals_start(daemon_reload, daemon_drain);
@@ -327,6 +424,9 @@ daemon_run(struct conf *c, int foreground)
 		log_info("sender_login_maps: the text file %s, %zu entries",
 			 loginmap_src_path(c->login_map),
 			 loginmap_src_size(c->login_map));
+	daemon_ready(ready, c);
+	if (foreground)
+		log_also_stderr(0);
 	rc = smfi_main();		/* returns only if libmilter fails */
 	log_err("the milter library stopped (%s)",
 		rc == MI_SUCCESS ? "no error" : "error");

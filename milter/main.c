@@ -1,8 +1,10 @@
 /*
  * main - relayguard's command line.
  *
- *   relayguard [-c FILE] [-f] [-n]     the daemon (-f: foreground,
- *                                      -n: check the configuration)
+ *   relayguard [-c FILE] [-f] [-n] [-p] the daemon (-f: foreground,
+ *                                      -n: check the configuration,
+ *                                      -p: print it, every key, as a
+ *                                      file that loads back)
  *   relayguard check -c FILE ...       the policy on one message
  *   relayguard spf -c FILE --ip IP ... SPF for one client and sender
  *
@@ -28,13 +30,14 @@
 static void
 usage(FILE *fp)
 {
-	fputs("usage: relayguard [-c FILE] [-f] [-n] [-V]\n"
+	fputs("usage: relayguard [-c FILE] [-f] [-n] [-p] [-V]\n"
 	      "       relayguard check -c FILE [options] [MESSAGE|-]\n"
 	      "       relayguard spf -c FILE --ip IP [--helo NAME] "
 	      "[--mail-from ADDR]\n"
 	      "  -c FILE  configuration (default " DEFAULT_CONF ")\n"
 	      "  -f       stay in the foreground\n"
 	      "  -n       check the configuration and exit\n"
+	      "  -p       print the effective configuration and exit\n"
 	      "  -V       print the version\n", fp);
 }
 
@@ -42,7 +45,7 @@ int
 main(int argc, char **argv)
 {
 	const char *path = DEFAULT_CONF;
-	int foreground = 0, test_only = 0, ch;
+	int foreground = 0, test_only = 0, print = 0, ch;
 	struct conf *c;
 	char err[1024];
 
@@ -50,11 +53,12 @@ main(int argc, char **argv)
 		return check_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "spf") == 0)
 		return spfcmd_main(argc - 1, argv + 1);
-	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fnpVh")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
 		case 'f': foreground = 1; break;
 		case 'n': test_only = 1; break;
+		case 'p': print = 1; break;
 		case 'V':
 			printf("relayguard %s\n", PACKAGE_VERSION);
 			return 0;
@@ -74,22 +78,28 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (test_only) {
+	if (test_only || print) {
+		if (print)
+			conf_dump(c, stdout);
 		/* say what is read: "hash:/etc/postfix/x" means the text file */
-		if (c->login_map)
+		else if (c->login_map)
 			printf("sender_login_maps: the text file %s, %zu "
 			       "entries\n", loginmap_src_path(c->login_map),
 			       loginmap_src_size(c->login_map));
 		conf_unref(c);
-		return 0;
+		return fflush(stdout) == 0 ? 0 : 1;
 	}
-	/* in the foreground without a syslog daemon, log to the terminal */
-	if (c->log_sink == LOG_SINK_SYSLOG && foreground &&
-	    access("/dev/log", W_OK) != 0) {
+	/*
+	 * Without a syslog daemon, log to stderr (which a detached daemon
+	 * keeps); with one, start-up messages go to stderr too, until the
+	 * daemon has detached, so a failed start says why where it was run.
+	 */
+	if (c->log_sink == LOG_SINK_SYSLOG && access("/dev/log", W_OK) != 0) {
 		fprintf(stderr, "relayguard: no syslog (/dev/log): logging to "
 			"stderr\n");
 		c->log_sink = LOG_SINK_STDERR;
 	}
 	log_open((enum log_sink)c->log_sink, c->log_facility, c->log_level);
+	log_also_stderr(c->log_sink == LOG_SINK_SYSLOG);
 	return daemon_run(c, foreground);
 }

@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -369,9 +373,77 @@ conf_find(const char *name)
 	return NULL;
 }
 
-/* conf_defaults - every key at its default */
-struct conf *
-conf_defaults(void)
+static char conf_host[256];
+static pthread_once_t conf_host_once = PTHREAD_ONCE_INIT;
+
+/*
+ * conf_host_init - this host's name, once per process: gethostname(),
+ * and its canonical name when that is a FQDN and the host name is not
+ * (as Postfix's myhostname).  Never empty: "localhost" at worst.
+ */
+static void
+conf_host_init(void)
+{
+	struct addrinfo hints, *ai = NULL;
+
+	if (gethostname(conf_host, sizeof(conf_host)) != 0 ||
+	    conf_host[0] == '\0')
+		util_strlcpy(conf_host, "localhost", sizeof(conf_host));
+	conf_host[sizeof(conf_host) - 1] = '\0';
+	if (strchr(conf_host, '.') != NULL)
+		return;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_CANONNAME;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(conf_host, NULL, &hints, &ai) == 0 && ai != NULL &&
+	    ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') != NULL &&
+	    strlen(ai->ai_canonname) < sizeof(conf_host))
+		util_strlcpy(conf_host, ai->ai_canonname, sizeof(conf_host));
+	if (ai != NULL)
+		freeaddrinfo(ai);
+}
+
+/* conf_hostname - this host's name (see conf_host_init) */
+const char *
+conf_hostname(void)
+{
+	pthread_once(&conf_host_once, conf_host_init);
+	return conf_host;
+}
+
+/* conf_fill_authserv_id - an empty authserv_id means this host's name */
+static void
+conf_fill_authserv_id(struct conf *c)
+{
+	if (*c->authserv_id != '\0')
+		return;
+	free(c->authserv_id);
+	c->authserv_id = xstrdup(conf_hostname());
+}
+
+/*
+ * conf_check_authserv_id - RFC 8601 2.2: the authserv-id is a value; we
+ * take a token (a host name, say), so that every header using it is valid.
+ */
+static int
+conf_check_authserv_id(const char *v, char *why, size_t len)
+{
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    strchr("()<>@,;:\\\"/[]?=", *p) != NULL) {
+			snprintf(why, len, "bad authserv_id \"%.64s\": want a "
+				 "host name (no white space, ';', '\"', ...)", v);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * conf_blank - every key at its default, authserv_id still empty: the
+ * host name is looked up (maybe in DNS) only when the file leaves it so.
+ */
+static struct conf *
+conf_blank(void)
 {
 	struct conf *c = xcalloc(1, sizeof(*c));
 	char why[256];
@@ -382,15 +454,16 @@ conf_defaults(void)
 		if (conf_set(c, &conf_table[i], conf_table[i].def, why,
 			     sizeof(why)) != 0)
 			PANIC("bad default for %s: %s", conf_table[i].name, why);
-	if (*c->authserv_id == '\0') {
-		char host[256];
+	return c;
+}
 
-		if (gethostname(host, sizeof(host)) != 0 || *host == '\0')
-			util_strlcpy(host, "localhost", sizeof(host));
-		host[sizeof(host) - 1] = '\0';
-		free(c->authserv_id);
-		c->authserv_id = xstrdup(host);
-	}
+/* conf_defaults - every key at its default */
+struct conf *
+conf_defaults(void)
+{
+	struct conf *c = conf_blank();
+
+	conf_fill_authserv_id(c);
 	return c;
 }
 
@@ -515,12 +588,86 @@ conf_map_type(struct conf *c, int line, char *err, size_t errlen)
 }
 
 /*
+ * conf_abspath - path made absolute against dir (which ends in "/"), as a
+ * new string; an absolute path (or an empty one) is copied as it is.  A
+ * map type prefix ("hash:", Postfix's) is kept in front of the path.
+ */
+static char *
+conf_abspath(const char *dir, const char *path, int typed)
+{
+	size_t type = 0;
+	struct sbuf abs;
+
+	if (typed) {
+		while (path[type] >= 'a' && path[type] <= 'z')
+			type++;
+		type = type > 0 && path[type] == ':' ? type + 1 : 0;
+	}
+	if (path[type] == '\0' || path[type] == '/')
+		return xstrdup(path);
+	sbuf_init(&abs);
+	sbuf_append(&abs, path, type);
+	sbuf_puts(&abs, dir);
+	sbuf_puts(&abs, path + type);
+	return sbuf_steal(&abs);
+}
+
+/*
+ * conf_cwd_path - path (of the configuration file) made absolute against
+ * the working directory, as a new string; without symbolic links resolved,
+ * so a link swapped for the next SIGHUP is followed.
+ */
+static char *
+conf_cwd_path(const char *path)
+{
+	char cwd[PATH_MAX + 1];
+	size_t n;
+
+	if (*path == '/' || getcwd(cwd, sizeof(cwd) - 1) == NULL)
+		return xstrdup(path);
+	n = strlen(cwd);
+	if (n == 0 || cwd[n - 1] != '/')
+		util_strlcpy(cwd + n, "/", sizeof(cwd) - n);
+	return conf_abspath(cwd, path, 0);
+}
+
+/*
+ * conf_resolve_paths - relative file names in the configuration are
+ * relative to the directory of the configuration file (whose path is
+ * absolute by now), made absolute once here: the daemon runs in "/", and
+ * the same file must name the same files at start, at SIGHUP, under -n
+ * and in "relayguard check".
+ */
+static void
+conf_resolve_paths(struct conf *c)
+{
+	char **keys[] = { &c->sender_login_maps, &c->pid_file,
+			  &c->dnssec_trust_anchor, &c->clamav_database };
+	const char *slash = strrchr(c->path, '/');
+	char *dir, *abs;
+
+	dir = slash ? xstrndup(c->path, (size_t)(slash - c->path) + 1) :
+	    xstrdup("./");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		abs = conf_abspath(dir, *keys[i], keys[i] ==
+				   &c->sender_login_maps);
+		free(*keys[i]);
+		*keys[i] = abs;
+	}
+	free(dir);
+}
+
+/*
  * conf_finish - checks across keys, and the files keys name: the login
  * map is loaded here, so -n and SIGHUP judge it with the configuration.
+ * name is the file as the caller gave it, for messages.
  */
 static int
-conf_finish(struct conf *c, const int *seen, char *err, size_t errlen)
+conf_finish(struct conf *c, const char *name, const int *seen, char *err,
+	    size_t errlen)
 {
+	char why[256];
+
 	for (size_t i = 0; i < c->sender_domain_aliases.n; i++) {
 		const char *a = c->sender_domain_aliases.v[i];
 		const char *eq = strchr(a, '=');
@@ -528,39 +675,40 @@ conf_finish(struct conf *c, const int *seen, char *err, size_t errlen)
 		if (eq == NULL || eq == a || eq[1] == '\0' ||
 		    strchr(eq + 1, '=') != NULL) {
 			snprintf(err, errlen, "%s:%d: bad domain alias \"%s\": "
-				 "want alias=canonical", c->path,
+				 "want alias=canonical", name,
 				 conf_key_line(seen, "sender_domain_aliases"), a);
 			return -1;
 		}
 	}
+	if (conf_check_authserv_id(c->authserv_id, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s:%d: %s", name,
+			 conf_key_line(seen, "authserv_id"), why);
+		return -1;
+	}
+	/* -n and SIGHUP judge it too, not only a start that detaches */
+	if (*c->user != '\0' && getpwnam(c->user) == NULL) {
+		snprintf(err, errlen, "%s:%d: unknown user \"%.64s\"", name,
+			 conf_key_line(seen, "user"), c->user);
+		return -1;
+	}
+	conf_fill_authserv_id(c);
+	conf_resolve_paths(c);
 	if (*c->dnssec_trust_anchor != '\0' &&
 	    access(c->dnssec_trust_anchor, R_OK) != 0) {
 		snprintf(err, errlen, "%s:%d: dnssec_trust_anchor %s: %s",
-			 c->path, conf_key_line(seen, "dnssec_trust_anchor"),
+			 name, conf_key_line(seen, "dnssec_trust_anchor"),
 			 c->dnssec_trust_anchor, strerror(errno));
 		return -1;
 	}
 	if (*c->temp_dir != '/') {
 		snprintf(err, errlen, "%s:%d: temp_dir \"%s\": want an absolute "
-			 "path", c->path, conf_key_line(seen, "temp_dir"),
+			 "path", name, conf_key_line(seen, "temp_dir"),
 			 c->temp_dir);
 		return -1;
 	}
 	if (conf_map_type(c, conf_key_line(seen, "sender_login_maps"), err,
 			  errlen) != 0)
 		return -1;
-	if (*c->sender_login_maps != '\0' && *c->sender_login_maps != '/') {
-		/* relative to the configuration file, not to "/" of a daemon */
-		const char *slash = strrchr(c->path, '/');
-		struct sbuf abs;
-
-		sbuf_init(&abs);
-		if (slash)
-			sbuf_append(&abs, c->path, (size_t)(slash - c->path) + 1);
-		sbuf_puts(&abs, c->sender_login_maps);
-		free(c->sender_login_maps);
-		c->sender_login_maps = sbuf_steal(&abs);
-	}
 	if (*c->sender_login_maps != '\0') {
 		if (access(c->sender_login_maps, F_OK) != 0 &&
 		    conf_map_db_only(c, conf_key_line(seen,
@@ -586,9 +734,9 @@ conf_load(const char *path, char *err, size_t errlen)
 
 	if (lines_open(&in, path, err, errlen) != 0)
 		return NULL;
-	c = conf_defaults();
+	c = conf_blank();
 	free(c->path);
-	c->path = xstrdup(path);
+	c->path = conf_cwd_path(path);
 	while ((rc = lines_next(&in, &line, &start, err, errlen)) > 0) {
 		if (conf_line(c, line, start, seen, why, sizeof(why)) != 0) {
 			snprintf(err, errlen, "%s:%d: %s", path, start, why);
@@ -598,7 +746,7 @@ conf_load(const char *path, char *err, size_t errlen)
 	}
 	lines_close(&in);
 	if (rc == 0)
-		rc = conf_finish(c, seen, err, errlen);
+		rc = conf_finish(c, path, seen, err, errlen);
 	if (rc != 0) {
 		conf_unref(c);
 		return NULL;
@@ -709,8 +857,11 @@ conf_dump(const struct conf *cc, FILE *fp)
 			fputs(*conf_intp(c, k) == LOG_SINK_SYSLOG ? "syslog" :
 			      "stderr", fp);
 			break;
-		case CT_FACILITY: case CT_LOGLEVEL:
-			fprintf(fp, "%d", *conf_intp(c, k));
+		case CT_FACILITY:
+			fputs(log_facility_word(*conf_intp(c, k)), fp);
+			break;
+		case CT_LOGLEVEL:
+			fputs(log_level_word(*conf_intp(c, k)), fp);
 			break;
 		case CT_ACTION:
 			fputs(verdict_action_name(*conf_intp(c, k)), fp);

@@ -6,6 +6,12 @@
  * the previous one, as in Postfix's main.cf).  Unknown keys, repeated
  * keys and bad values are errors reported as "FILE:LINE: why".
  *
+ * Relative file names in it (sender_login_maps, pid_file,
+ * dnssec_trust_anchor, clamav_database) are relative to the directory of
+ * the file, and the file's own path to the working directory at load:
+ * all are made absolute, so a daemon in "/" and every SIGHUP find them.
+ * An empty authserv_id is this host's name.
+ *
  * A loaded configuration is reference-counted: every connection holds the
  * one it started with while a SIGHUP swaps in a new one.
  */
@@ -104,7 +110,12 @@ void conf_unref(struct conf *);
 struct resolver *conf_resolver(struct conf *, char *err, size_t errlen);
 /* conf_adopt_resolver - keep old's resolver (and cache) if DNS is unchanged */
 void conf_adopt_resolver(struct conf *fresh, struct conf *old);
-/* conf_dump - print every key and its value, as a config file would */
+/*
+ * conf_dump - print every key and its value as a configuration file that
+ * loads back to the same configuration (relayguard -p prints it).
+ */
 void conf_dump(const struct conf *, FILE *);
+/* conf_hostname - this host's name: the default of authserv_id */
+const char *conf_hostname(void);
 
 #endif

@@ -15,8 +15,12 @@
  * libunbound (even to its cache) costs two thread hand-offs and some
  * thirty system calls.  It keeps OK, NXDOMAIN and NODATA answers for
  * their TTL (negative ones for at most RESOLVER_NEG_TTL), never errors,
- * and holds at most RESOLVER_CACHE_MAX answers (when full it starts
- * afresh: simple, and bounded).
+ * and holds at most RESOLVER_CACHE_MAX answers.  When it is full, a new
+ * answer first makes room by dropping every expired one (a sweep, done
+ * only when the earliest expiry has passed), else the least recently
+ * used one (a list through every entry, a hit moves to its front): the
+ * busy names (the local domains' SPF records, say) stay, whatever the
+ * traffic of one-off names.
  *
  * Diagnostics: nothing here logs; every failure is a typed status with a
  * "why" for the caller's log line.
@@ -45,7 +49,9 @@
 #define RESOLVER_NEG_TTL	60
 
 struct rc_entry {			/* one cached answer */
-	struct rc_entry	*next;
+	struct rc_entry	*next;		/* in its bucket */
+	struct rc_entry	*newer, *older;	/* in the recently-used list */
+	size_t		bucket;
 	char		*name;		/* lowercased */
 	int		type;
 	time_t		expires;	/* CLOCK_MONOTONIC seconds */
@@ -57,7 +63,11 @@ struct resolver {
 	struct ub_ctx	*ctx;
 	pthread_mutex_t	cache_lock;
 	struct rc_entry	*cache[RESOLVER_BUCKETS];
+	struct rc_entry	*newest, *oldest;	/* the recently-used list */
 	size_t		cached;
+	size_t		cache_max;	/* RESOLVER_CACHE_MAX; tests set less */
+	time_t		earliest;	/* no entry expires before (a bound) */
+	time_t		(*now)(void);	/* rc_now; tests set a clock */
 	pthread_t	thread;
 	int		stop[2];	/* self-pipe to end the event thread */
 	pthread_mutex_t	lock;		/* guards every struct rq */
@@ -90,6 +100,8 @@ static const char *const resolver_nodefault[] = {
 	"8.e.f.ip6.arpa.", "9.e.f.ip6.arpa.", "a.e.f.ip6.arpa.",
 	"b.e.f.ip6.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.",
 };
+
+static time_t rc_now(void);
 
 /* resolver_loop - the event thread: poll ub_fd, process, until stopped */
 static void *
@@ -146,6 +158,8 @@ resolver_new(const char *servers, const char *trust_anchor, char *err,
 	int e;
 
 	r->refcount = 1;
+	r->cache_max = RESOLVER_CACHE_MAX;
+	r->now = rc_now;
 	pthread_mutex_init(&r->cache_lock, NULL);
 	if ((r->ctx = ub_ctx_create()) == NULL) {
 		snprintf(err, errlen, "cannot create a libunbound context");
@@ -245,6 +259,15 @@ dns_answer_copy(struct dns_answer *dst, const struct dns_answer *src)
 	}
 }
 
+/* rc_free - one entry's memory */
+static void
+rc_free(struct rc_entry *e)
+{
+	dns_answer_free(&e->answer);
+	free(e->name);
+	free(e);
+}
+
 /* rc_clear - forget every cached answer (cache_lock held, or at the end) */
 static void
 rc_clear(struct resolver *r)
@@ -254,13 +277,92 @@ rc_clear(struct resolver *r)
 
 		for (; e; e = next) {
 			next = e->next;
-			dns_answer_free(&e->answer);
-			free(e->name);
-			free(e);
+			rc_free(e);
 		}
 		r->cache[b] = NULL;
 	}
+	r->newest = r->oldest = NULL;
 	r->cached = 0;
+}
+
+/* rc_lru_unlink - take e out of the recently-used list */
+static void
+rc_lru_unlink(struct resolver *r, struct rc_entry *e)
+{
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		r->newest = e->older;
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		r->oldest = e->newer;
+	e->newer = e->older = NULL;
+}
+
+/* rc_lru_front - put e at the front (most recently used) */
+static void
+rc_lru_front(struct resolver *r, struct rc_entry *e)
+{
+	e->older = r->newest;
+	e->newer = NULL;
+	if (r->newest)
+		r->newest->newer = e;
+	r->newest = e;
+	if (r->oldest == NULL)
+		r->oldest = e;
+}
+
+/* rc_remove - drop e, at *pp in its bucket, from the cache and free it */
+static void
+rc_remove(struct resolver *r, struct rc_entry **pp)
+{
+	struct rc_entry *e = *pp;
+
+	*pp = e->next;
+	rc_lru_unlink(r, e);
+	rc_free(e);
+	r->cached--;
+}
+
+/* rc_slot - where e is in its bucket (it is there) */
+static struct rc_entry **
+rc_slot(struct resolver *r, struct rc_entry *e)
+{
+	struct rc_entry **pp = &r->cache[e->bucket];
+
+	while (*pp != e)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/*
+ * rc_make_room - below cache_max again: every expired answer goes, if the
+ * earliest expiry has passed (which also finds the next one), else the
+ * least recently used one.  cache_lock held.
+ */
+static void
+rc_make_room(struct resolver *r, time_t now)
+{
+	if (r->cached < r->cache_max)
+		return;
+	if (now >= r->earliest) {
+		time_t next = now + RESOLVER_MAX_TTL + 1;
+
+		for (size_t b = 0; b < RESOLVER_BUCKETS; b++)
+			for (struct rc_entry **pp = &r->cache[b]; *pp;) {
+				if ((*pp)->expires <= now) {
+					rc_remove(r, pp);
+					continue;
+				}
+				if ((*pp)->expires < next)
+					next = (*pp)->expires;
+				pp = &(*pp)->next;
+			}
+		r->earliest = next;
+	}
+	while (r->cached >= r->cache_max && r->oldest != NULL)
+		rc_remove(r, rc_slot(r, r->oldest));
 }
 
 /* rc_get - a live cached answer, copied into out; 0 if there is none */
@@ -269,7 +371,7 @@ rc_get(struct resolver *r, const char *lname, int type,
        struct dns_answer *out)
 {
 	size_t b = rc_hash(lname, type);
-	time_t now = rc_now();
+	time_t now = r->now();
 	int hit = 0;
 
 	pthread_mutex_lock(&r->cache_lock);
@@ -277,15 +379,13 @@ rc_get(struct resolver *r, const char *lname, int type,
 		struct rc_entry *e = *pp;
 
 		if (e->expires <= now) {	/* drop what has expired */
-			*pp = e->next;
-			dns_answer_free(&e->answer);
-			free(e->name);
-			free(e);
-			r->cached--;
+			rc_remove(r, pp);
 			continue;
 		}
 		if (e->type == type && strcmp(e->name, lname) == 0) {
 			dns_answer_copy(out, &e->answer);
+			rc_lru_unlink(r, e);
+			rc_lru_front(r, e);
 			hit = 1;
 			break;
 		}
@@ -295,13 +395,13 @@ rc_get(struct resolver *r, const char *lname, int type,
 	return hit;
 }
 
-/* rc_put - keep a definite answer for its TTL */
+/* rc_put - keep a definite answer for its TTL, in place of an older one */
 static void
 rc_put(struct resolver *r, const char *lname, int type,
        const struct dns_answer *a, int ttl)
 {
 	struct rc_entry *e;
-	size_t b;
+	time_t now;
 
 	if (a->status != DNS_OK && a->status != DNS_NXDOMAIN &&
 	    a->status != DNS_NODATA)
@@ -312,19 +412,66 @@ rc_put(struct resolver *r, const char *lname, int type,
 		ttl = RESOLVER_MAX_TTL;
 	if (ttl <= 0)
 		return;
+	now = r->now();
 	e = xcalloc(1, sizeof(*e));
 	e->name = xstrdup(lname);
 	e->type = type;
-	e->expires = rc_now() + ttl;
+	e->expires = now + ttl;
+	e->bucket = rc_hash(lname, type);
 	dns_answer_copy(&e->answer, a);
-	b = rc_hash(lname, type);
 	pthread_mutex_lock(&r->cache_lock);
-	if (r->cached >= RESOLVER_CACHE_MAX)
-		rc_clear(r);
-	e->next = r->cache[b];
-	r->cache[b] = e;
+	/* two callers may have missed at once: one entry a name */
+	for (struct rc_entry **pp = &r->cache[e->bucket]; *pp;
+	     pp = &(*pp)->next)
+		if ((*pp)->type == type && strcmp((*pp)->name, lname) == 0) {
+			rc_remove(r, pp);
+			break;
+		}
+	rc_make_room(r, now);
+	e->next = r->cache[e->bucket];
+	r->cache[e->bucket] = e;
+	rc_lru_front(r, e);
+	if (r->cached == 0 || e->expires < r->earliest)
+		r->earliest = e->expires;
 	r->cached++;
 	pthread_mutex_unlock(&r->cache_lock);
+}
+
+void
+resolver_cache_tune(struct resolver *r, size_t max, time_t (*now)(void))
+{
+	pthread_mutex_lock(&r->cache_lock);
+	if (max > 0)
+		r->cache_max = max;
+	if (now != NULL)
+		r->now = now;
+	pthread_mutex_unlock(&r->cache_lock);
+}
+
+void
+resolver_cache_put(struct resolver *r, const char *lname, int type,
+		   const struct dns_answer *a, int ttl)
+{
+	rc_put(r, lname, type, a, ttl);
+}
+
+int
+resolver_cache_get(struct resolver *r, const char *lname, int type,
+		   struct dns_answer *out)
+{
+	memset(out, 0, sizeof(*out));
+	return rc_get(r, lname, type, out);
+}
+
+size_t
+resolver_cache_count(struct resolver *r)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->cache_lock);
+	n = r->cached;
+	pthread_mutex_unlock(&r->cache_lock);
+	return n;
 }
 
 struct resolver *

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "netaddr.h"
 
@@ -85,5 +86,22 @@ void dns_answer_free(struct dns_answer *);
 const char *dns_status_name(enum dns_status);
 /* dns_name_ok - can this be sent as a query name (lengths, labels) */
 int dns_name_ok(const char *name);
+
+/*
+ * Hooks for tests of the answer cache (no DNS needed):
+ * resolver_cache_tune - at most max answers (0: unchanged) and a clock of
+ *   CLOCK_MONOTONIC-like seconds (NULL: unchanged);
+ * resolver_cache_put - keep an answer for lname (lowercase, no final dot)
+ *   for ttl seconds, as a query would;
+ * resolver_cache_get - 1 and a copy in out if lname is cached and live,
+ *   counting as a use; else 0 (out is empty either way: free it);
+ * resolver_cache_count - how many answers are held.
+ */
+void resolver_cache_tune(struct resolver *, size_t max, time_t (*now)(void));
+void resolver_cache_put(struct resolver *, const char *lname, int type,
+			const struct dns_answer *, int ttl);
+int resolver_cache_get(struct resolver *, const char *lname, int type,
+		       struct dns_answer *out);
+size_t resolver_cache_count(struct resolver *);
 
 #endif

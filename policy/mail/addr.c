@@ -14,13 +14,21 @@
  * list, two levels, as groups do not nest.
  *
  * RFC 2047 encoded words are decoded in display names only, never in an
- * address: an address is compared as written.
+ * address: an address is compared as written.  UTF-8, US-ASCII and
+ * ISO-8859-1 are converted here, every other charset by iconv(3) (glibc
+ * knows windows-125x, iso-8859-x, koi8-r, UTF-16, UTF-7 ...), one
+ * descriptor per call, the output bounded.  A word in a charset iconv
+ * does not know is shown as ASCII, its other bytes U+FFFD, and noted
+ * (display_unknown_charset): an address spelled in it stays visible to
+ * addr_lookalike().
  *
  * Diagnostics: a status, and in err what was wrong at which byte offset.
  * Nothing is logged here; the caller knows whose header it was.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,7 +382,10 @@ is_special(const struct lexer *lx, int ch)
  * valid UTF-8 without line breaks.
  */
 
-enum charset { CS_UTF8, CS_ASCII, CS_LATIN1 };
+enum charset {
+	CS_UTF8, CS_ASCII, CS_LATIN1,	/* converted here */
+	CS_ICONV,			/* any other: iconv(3), if it knows it */
+};
 
 static const struct {
 	const char	*name;
@@ -387,7 +398,15 @@ static const struct {
 	{ "latin-1", CS_LATIN1 },
 };
 
+/* the charset of an encoded word: its name in the text, and its kind */
+struct ew_cs {
+	const char	*name;		/* not terminated */
+	size_t		len;
+	enum charset	cs;
+};
+
 #define EW_CHARSET_MAX	40	/* longer is no charset we know */
+#define EW_ICONV_MAX	(4 * ADDR_INPUT_MAX)	/* bound of one conversion */
 #define REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
 
 /* sbuf_cut - drop what was appended to b after its first n bytes */
@@ -505,7 +524,7 @@ ew_q(const char *s, size_t n, struct sbuf *out)
  */
 static size_t
 ew_parse(const char *s, size_t n, size_t i, struct sbuf *out,
-	 enum charset *cs)
+	 struct ew_cs *cs)
 {
 	size_t cs_start, cs_len, text, j, k, mark = out->len;
 	const char *star;
@@ -522,12 +541,12 @@ ew_parse(const char *s, size_t n, size_t i, struct sbuf *out,
 	cs_len = j - cs_start;
 	if ((star = memchr(s + cs_start, '*', cs_len)) != NULL)
 		cs_len = (size_t)(star - (s + cs_start));
+	if (cs_len == 0)
+		return 0;
 	for (k = 0; k < sizeof(charsets) / sizeof(charsets[0]); k++)
 		if (strlen(charsets[k].name) == cs_len &&
 		    strncasecmp(charsets[k].name, s + cs_start, cs_len) == 0)
 			break;
-	if (k == sizeof(charsets) / sizeof(charsets[0]))
-		return 0;
 	if (j + 3 > n || s[j + 2] != '?')
 		return 0;
 	enc = s[j + 1];
@@ -546,17 +565,118 @@ ew_parse(const char *s, size_t n, size_t i, struct sbuf *out,
 		sbuf_cut(out, mark);
 		return 0;
 	}
-	*cs = charsets[k].cs;
+	cs->name = s + cs_start;
+	cs->len = cs_len;
+	cs->cs = k < sizeof(charsets) / sizeof(charsets[0]) ?
+	    charsets[k].cs : CS_ICONV;
 	return j + 2;
 }
 
-/* put_decoded - append decoded bytes as UTF-8; non-text becomes U+FFFD */
+/* ew_cs_same - two words in one charset: their bytes may be joined */
+static int
+ew_cs_same(const struct ew_cs *a, const struct ew_cs *b)
+{
+	if (a->cs != b->cs)
+		return 0;
+	return a->cs != CS_ICONV ||
+	    (a->len == b->len && strncasecmp(a->name, b->name, a->len) == 0);
+}
+
+/*
+ * ew_iconv_name - the charset's name as iconv_open() may see it, in buf;
+ * -1 for a name that is no charset token (RFC 2047 section 2), such as
+ * one with "/", which glibc would read as "//TRANSLIT" and the like.
+ */
+static int
+ew_iconv_name(const struct ew_cs *cs, char *buf, size_t size)
+{
+	if (cs->len == 0 || cs->len >= size)
+		return -1;
+	for (size_t i = 0; i < cs->len; i++) {
+		unsigned char c = (unsigned char)cs->name[i];
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && strchr("-_.:+", c) == NULL)
+			return -1;
+	}
+	memcpy(buf, cs->name, cs->len);
+	buf[cs->len] = '\0';
+	return 0;
+}
+
+/*
+ * ew_iconv - convert bytes in a charset iconv knows to UTF-8, appended to
+ * out, at most EW_ICONV_MAX bytes of it; a byte iconv cannot convert
+ * becomes U+FFFD.  -1 (out unchanged) if iconv does not know the charset.
+ * One conversion descriptor per call: nothing is shared between threads.
+ */
+static int
+ew_iconv(struct sbuf *out, const unsigned char *b, size_t n,
+	 const struct ew_cs *cs)
+{
+	char name[EW_CHARSET_MAX + 2], chunk[256], *in = (char *)b, *o;
+	size_t inleft = n, oleft, start = out->len, rc;
+	int done = 0;
+	iconv_t cd;
+
+	if (ew_iconv_name(cs, name, sizeof(name)) != 0 ||
+	    (cd = iconv_open("UTF-8", name)) == (iconv_t)-1)
+		return -1;
+	while (!done && out->len - start < EW_ICONV_MAX) {
+		o = chunk;
+		oleft = sizeof(chunk);
+		if (inleft > 0)
+			rc = iconv(cd, &in, &inleft, &o, &oleft);
+		else {
+			rc = iconv(cd, NULL, NULL, &o, &oleft);	/* shift back */
+			done = 1;
+		}
+		sbuf_append(out, chunk, sizeof(chunk) - oleft);
+		if (rc != (size_t)-1 || errno == E2BIG)
+			continue;
+		/* EILSEQ: a byte that is no character; EINVAL: cut short */
+		sbuf_puts(out, REPLACEMENT);
+		if (errno == EILSEQ && inleft > 0) {
+			in++;
+			inleft--;
+		} else
+			inleft = 0;
+	}
+	iconv_close(cd);
+	return 0;
+}
+
+/*
+ * put_decoded - append decoded bytes as UTF-8; non-text becomes U+FFFD.
+ * A charset that iconv does not know either is shown as ASCII (what a
+ * reader of most charsets sees of it: an address hidden in it stays
+ * visible), and *unknown is set.
+ */
 static void
 put_decoded(struct sbuf *out, const unsigned char *b, size_t n,
-	    enum charset cs)
+	    const struct ew_cs *ecs, int *unknown)
 {
+	enum charset cs = ecs->cs;
 	unsigned char u[2];
 	size_t i = 0, k;
+
+	if (cs == CS_ICONV) {
+		struct sbuf conv;
+
+		sbuf_init(&conv);
+		if (ew_iconv(&conv, b, n, ecs) == 0) {
+			/* now UTF-8: controls and C1 still become U+FFFD */
+			struct ew_cs utf8 = { "utf-8", 5, CS_UTF8 };
+
+			put_decoded(out, (const unsigned char *)conv.data,
+				    conv.len, &utf8, unknown);
+			sbuf_free(&conv);
+			return;
+		}
+		sbuf_free(&conv);
+		*unknown = 1;
+		cs = CS_ASCII;
+	}
 
 	while (i < n) {
 		if (b[i] == '\t' || (b[i] >= 0x20 && b[i] < 0x7f)) {
@@ -588,13 +708,14 @@ put_decoded(struct sbuf *out, const unsigned char *b, size_t n,
  * name_decode - the display name as shown, from the raw words.  White
  * space between two encoded words is dropped (RFC 2047 section 6.2), and
  * the bytes of adjacent words in one charset are joined before they are
- * converted, so a character split across two words survives.
+ * converted, so a character split across two words survives.  *unknown
+ * is set when a word's charset is unknown (see put_decoded()).
  */
 static char *
-name_decode(const char *s, size_t n)
+name_decode(const char *s, size_t n, int *unknown)
 {
 	struct sbuf out, pend, scratch;
-	enum charset cs, pend_cs = CS_UTF8;
+	struct ew_cs cs, pend_cs = { "utf-8", 5, CS_UTF8 }, tmp;
 	size_t i = 0, end, ws, mark;
 
 	sbuf_init(&out);
@@ -603,9 +724,9 @@ name_decode(const char *s, size_t n)
 	while (i < n) {
 		mark = pend.len;
 		if (s[i] == '=' && (end = ew_parse(s, n, i, &pend, &cs)) > 0) {
-			if (mark > 0 && cs != pend_cs) {
+			if (mark > 0 && !ew_cs_same(&cs, &pend_cs)) {
 				put_decoded(&out, (unsigned char *)pend.data,
-					    mark, pend_cs);
+					    mark, &pend_cs, unknown);
 				memmove(pend.data, pend.data + mark,
 					pend.len - mark);
 				sbuf_cut(&pend, pend.len - mark);
@@ -615,20 +736,20 @@ name_decode(const char *s, size_t n)
 			for (ws = i; ws < n && is_wsp(s[ws]); ws++)
 				;
 			sbuf_reset(&scratch);
-			if (ws > i && ew_parse(s, n, ws, &scratch, &cs) > 0)
+			if (ws > i && ew_parse(s, n, ws, &scratch, &tmp) > 0)
 				i = ws;
 			continue;
 		}
 		if (pend.len > 0) {
 			put_decoded(&out, (unsigned char *)pend.data, pend.len,
-				    pend_cs);
+				    &pend_cs, unknown);
 			sbuf_reset(&pend);
 		}
 		sbuf_append(&out, s + i++, 1);
 	}
 	if (pend.len > 0)
 		put_decoded(&out, (unsigned char *)pend.data, pend.len,
-			    pend_cs);
+			    &pend_cs, unknown);
 	sbuf_free(&pend);
 	sbuf_free(&scratch);
 	return sbuf_steal(&out);
@@ -754,8 +875,10 @@ mailbox_add(struct parser *p, struct phrase *local, struct sbuf *dom,
 	a = &l->v[l->count++];
 	a->local = sbuf_steal(&local->local);
 	a->domain = sbuf_steal(dom);
+	a->display_unknown_charset = 0;
 	a->display = name && name->items > 0 ?
-	    name_decode(name->raw.data, name->raw.len) : xstrdup("");
+	    name_decode(name->raw.data, name->raw.len,
+			&a->display_unknown_charset) : xstrdup("");
 	a->quoted_local = local->quoted;
 	a->in_group = in_group;
 	return 0;

@@ -27,6 +27,10 @@ struct addr {
 	char	*local;		/* local part, quotes and quoted-pairs resolved */
 	char	*domain;	/* domain as written, "[...]" kept for literals */
 	char	*display;	/* display name, decoded; "" if none */
+	int	display_unknown_charset; /* an encoded word in it has a
+					 * charset iconv does not know:
+					 * shown as ASCII, U+FFFD for
+					 * the rest */
 	int	quoted_local;	/* the local part was a quoted string */
 	int	in_group;	/* inside "group: ... ;" */
 };

@@ -162,3 +162,65 @@ missing=""
 for k in $keys; do grep -q "^$k =" "$RG_TOP/conf/relayguard.conf" || missing="$missing $k"; done
 if [ -z "$missing" ]; then t_pass config/every-key-documented; else
 	t_fail config/every-key-documented "undocumented:$missing"; fi
+
+# the shipped file's empty authserv_id means this host's name: never an
+# empty authserv-id ("Authentication-Results: ; spf=...", "receiver=;")
+# (only the resolver changes, to loopback: tests never ask outside DNS)
+sed -e "s/^resolver =.*/resolver = 127.0.0.1@${RG_DNSPROXY_PORT:-18854}/" \
+	-e 's/^dns_timeout =.*/dns_timeout = 300ms/' "$RG_TOP/conf/relayguard.conf" >"$dir/shipped.conf"
+printf 'From: a@example.org\nTo: b@example.net\nSubject: x\n\nbody\n' >"$dir/shipped.eml"
+out=$("$RG_BIN" check -c "$dir/shipped.conf" --client-ip 192.0.2.1 --helo client.test \
+	--mail-from a@example.org "$dir/shipped.eml" 2>/dev/null)
+echo "$out" >"$dir/shipped.out"
+if grep -qE '^header: Authentication-Results: [^ ;]+; spf=' <<<"$out" &&
+	grep -qE '^header: Received-SPF: .* receiver=[^ ;]+;' <<<"$out" &&
+	grep -qE '^header: X-Relayguard: [^ ;]+; verdict=' <<<"$out"; then
+	t_pass config/shipped-authserv-id-not-empty
+else
+	t_fail config/shipped-authserv-id-not-empty "$(grep '^header:' <<<"$out" | tr '\n' ' ')"
+fi
+rg_conf "$conf" "authserv_id=mx.test; x"
+sed -i '/^authserv_id = mx.test$/d' "$conf"
+if "$RG_BIN" -c "$conf" -n 2>"$dir/n.err"; then
+	t_fail config/reject-bad-authserv-id "accepted"
+elif grep -q "bad authserv_id" "$dir/n.err"; then
+	t_pass config/reject-bad-authserv-id
+else
+	t_fail config/reject-bad-authserv-id "$(cat "$dir/n.err")"
+fi
+
+# relayguard -p prints a configuration that loads back (-n) and prints
+# the same again: for the defaults (an empty file), the shipped file, and
+# a file that sets every kind of value
+: >"$dir/empty.conf"
+printf 'bob@example.com bob\n' >"$dir/dump.map"
+rg_conf "$dir/every.conf" "trusted_networks=10.0.0.0/8 [2001:db8::]/32 192.0.2.7" \
+	"log_facility=local3" "log_level=notice" "socket_mode=0600" "max_message_size=10k" \
+	"sender_domains=Example.COM example.net" "sender_domain_aliases=example.net=example.com" \
+	"sender_login_maps=dump.map" "spf_timeout=1500ms" "dns_timeout=1m" "spf_engine=libspf2" \
+	"sender_unauth_action=tempfail" "internal_error_action=accept" "recipient_delimiter=+-" \
+	"pid_file=run/rg.pid" "status_header="
+for src in empty shipped every; do
+	if ! "$RG_BIN" -c "$dir/$src.conf" -p >"$dir/$src.dump" 2>"$dir/$src.dump.err"; then
+		t_fail "config/dump-$src" "-p failed: $(cat "$dir/$src.dump.err")"
+	elif ! "$RG_BIN" -c "$dir/$src.dump" -n 2>"$dir/$src.dump.err"; then
+		t_fail "config/dump-$src" "the dump does not load: $(cat "$dir/$src.dump.err")"
+	elif ! "$RG_BIN" -c "$dir/$src.dump" -p | cmp -s - "$dir/$src.dump"; then
+		t_fail "config/dump-$src" "the dump of the dump differs"
+	else
+		t_pass "config/dump-$src"
+	fi
+done
+# and the dump holds every key of the table, and what the file said
+missing=""
+for k in $keys; do grep -q "^$k = " "$dir/empty.dump" || missing="$missing $k"; done
+if [ -z "$missing" ]; then t_pass config/dump-every-key; else
+	t_fail config/dump-every-key "not dumped:$missing"; fi
+if grep -qx "log_facility = local3" "$dir/every.dump" && grep -qx "log_level = notice" "$dir/every.dump" &&
+	grep -qx "sender_login_maps = $dir/dump.map" "$dir/every.dump" &&
+	grep -qx "pid_file = $dir/run/rg.pid" "$dir/every.dump" &&
+	grep -qx "spf_engine = libspf2" "$dir/every.dump"; then
+	t_pass config/dump-values
+else
+	t_fail config/dump-values "$(grep -E '^(log_|sender_login|pid_file|spf_engine)' "$dir/every.dump" | tr '\n' ' ')"
+fi

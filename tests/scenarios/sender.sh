@@ -190,6 +190,26 @@ want="verdict: reject
 reply: 550 5.7.1 <ceo@example.com>: From display name shows another address"
 scenario hdr-display-spoof-reject "$base sender_display_spoof_action=reject" "$A" < <(msg '"ceo@example.com" <alice@example.com>')
 
+# the same spoof in any charset iconv knows (windows-1252 once escaped)
+for cs in windows-1252 iso-8859-15 koi8-r windows-1251 iso-8859-2; do
+	want="verdict: reject
+reply: 550 5.7.1 <ceo@example.com>: From display name shows another address"
+	never="FROM_DISPLAY_CHARSET_UNKNOWN"
+	scenario "hdr-display-spoof-$cs" "$base sender_display_spoof_action=reject" "$A" < <(msg "\"=?$cs?q?ceo=40example.com?=\" <alice@example.com>")
+done
+want="verdict: reject
+reply: 550 5.7.1 <ceo@example.com>: From display name shows another address"
+scenario hdr-display-spoof-utf16 "$base sender_display_spoof_action=reject" "$A" < <(msg '=?UTF-16?B?/v8AYwBlAG8AQABlAHgAYQBtAHAAbABlAC4AYwBvAG0=?= <alice@example.com>')
+# a charset iconv does not know: the address stays visible, and it is noted
+want="verdict: reject
+reply: 550 5.7.1 <ceo@example.com>: From display name shows another address
+symbol: FROM_DISPLAY_CHARSET_UNKNOWN 0.00 display name has an encoded word in a charset iconv does not know (shown as ASCII)"
+scenario hdr-display-spoof-unknown-charset "$base sender_display_spoof_action=reject" "$A" < <(msg '=?x-martian?q?ceo=40example.com?= <alice@example.com>')
+want="verdict: accept
+symbol: FROM_DISPLAY_CHARSET_UNKNOWN 0.00 display name has an encoded word in a charset iconv does not know (shown as ASCII)"
+never="FROM_DISPLAY_SPOOF"
+scenario hdr-display-unknown-charset-noted "$base sender_display_spoof_action=reject" "$A" < <(msg '=?x-martian?q?Alice?= <alice@example.com>')
+
 want="verdict: accept"
 never="FROM_DISPLAY_SPOOF"
 scenario hdr-display-own-address "$base sender_display_spoof_action=reject" "$A" < <(msg '"alice@example.com" <alice@example.com>')

@@ -122,8 +122,39 @@ const struct addr_case addr_cases[] = {
 	  "x@y.test", "a b" },
 	{ "UTF-8 split over words", "=?utf-8?Q?=C3?= =?utf-8?Q?=A9?= <x@y.test>",
 	  ADDR_OK, "x@y.test", "\xc3\xa9" },
-	{ "unknown charset kept", "=?koi8-r?B?98/X?= <x@y.test>", ADDR_OK,
-	  "x@y.test", "=?koi8-r?B?98/X?=" },
+	/* charsets iconv knows (windows-1252 once hid the address) */
+	{ "koi8-r B word", "=?koi8-r?B?98/X?= <x@y.test>", ADDR_OK,
+	  "x@y.test", "\xd0\x92\xd0\xbe\xd0\xb2" },
+	{ "windows-1252 Q word hides an address",
+	  "\"=?windows-1252?q?alice=40example.com?=\" <x@evil.test>", ADDR_OK,
+	  "x@evil.test", "alice@example.com" },
+	{ "windows-1252 8bit", "=?Windows-1252?Q?J=F6rg_=80?= <j@x.test>",
+	  ADDR_OK, "j@x.test", "J\xc3\xb6rg \xe2\x82\xac" },
+	{ "iso-8859-2", "=?ISO-8859-2?Q?=A3ukasz?= <l@x.test>", ADDR_OK,
+	  "l@x.test", "\xc5\x81ukasz" },
+	{ "utf-16be hides an address",
+	  "=?utf-16be?b?AGMAZQBvAEAAZQB4AGEAbQBwAGwAZQAuAGMAbwBt?= <x@evil.test>",
+	  ADDR_OK, "x@evil.test", "ceo@example.com" },
+	{ "shift_jis split over words", "=?shift_jis?b?gg==?= "
+	  "=?Shift_JIS?b?oA==?= <x@y.test>", ADDR_OK, "x@y.test",
+	  "\xe3\x81\x82" },
+	{ "two charsets not joined", "=?koi8-r?b?9w==?= =?windows-1251?b?wg==?="
+	  " <x@y.test>", ADDR_OK, "x@y.test", "\xd0\x92\xd0\x92" },
+	{ "iso-2022-jp, stateful", "=?iso-2022-jp?b?GyRCJCIbKEI=?= <x@y.test>",
+	  ADDR_OK, "x@y.test", "\xe3\x81\x82" },
+	{ "iconv: bad sequence", "=?utf-16be?b?AGHcAABi?= <x@y.test>", ADDR_OK,
+	  "x@y.test", "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+	{ "iconv: decoded CRLF neutered", "=?windows-1252?q?a=0D=0Ab?= <x@y.test>",
+	  ADDR_OK, "x@y.test", "a\xef\xbf\xbd\xef\xbf\xbd" "b" },
+	/* charsets iconv does not know: ASCII shown, noted */
+	{ "unknown charset: address shown",
+	  "=?x-nosuch?q?alice=40example.com?= <x@evil.test>", ADDR_OK,
+	  "x@evil.test", "alice@example.com", 1 },
+	{ "unknown charset: 8bit replaced", "=?x-nosuch?B?YemC?= <x@y.test>",
+	  ADDR_OK, "x@y.test", "a\xef\xbf\xbd\xef\xbf\xbd", 1 },
+	{ "charset with a slash is unknown",
+	  "=?utf-8//TRANSLIT?q?a=40b.test?= <x@y.test>", ADDR_OK, "x@y.test",
+	  "a@b.test", 1 },
 	{ "bad base64 kept", "=?utf-8?B?!!!!?= <x@y.test>", ADDR_OK,
 	  "x@y.test", "=?utf-8?B?!!!!?=" },
 	{ "us-ascii with 8bit", "=?us-ascii?Q?a=E9?= <x@y.test>", ADDR_OK,
@@ -299,6 +330,12 @@ START_TEST(test_parse)
 			      "%s: display \"%s\", want \"%s\"",
 			      addr_cases[_i].label, l.v[0].display,
 			      addr_cases[_i].display);
+	if (st == ADDR_OK)
+		ck_assert_msg(l.v[0].display_unknown_charset ==
+			      addr_cases[_i].unknown_charset,
+			      "%s: display_unknown_charset %d",
+			      addr_cases[_i].label,
+			      l.v[0].display_unknown_charset);
 	if (st == ADDR_OK)
 		ck_assert_str_eq(err, "");
 	else {

@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "tests.h"
@@ -76,6 +78,9 @@ static const struct { const char *text, *want; } bad[] = {
 	{ "resolver = dns.example\n", ":1: bad resolver address" },
 	{ "log = stderr\nlog = syslog\n", ":2: log is set twice (first at "
 	  "line 1)" },
+	{ "log = stderr\nuser = no-such-user-rg\n", ":2: unknown user "
+	  "\"no-such-user-rg\"" },
+	{ "authserv_id = a b\n", ":1: bad authserv_id" },
 	{ "just some words\n", ":1: expected \"key = value\"" },
 	{ "  indented = 1\n", ":1: continuation line without a key" },
 	{ "bad key = 1\n", ":1: bad key name" },
@@ -126,6 +131,121 @@ START_TEST(test_shipped)
 				   sizeof(err));
 
 	ck_assert_msg(c != NULL, "%s", err);
+	/* "authserv_id =" there: this host's name, never empty */
+	ck_assert_str_eq(c->authserv_id, conf_hostname());
+	ck_assert(*c->authserv_id != '\0');
+	conf_unref(c);
+}
+END_TEST
+
+/* an empty authserv_id in a file is the host name; a bad one an error */
+START_TEST(test_authserv_id)
+{
+	char err[512] = "";
+	const char *p = write_file("asid.conf", "authserv_id =\n");
+	struct conf *c = conf_load(p, err, sizeof(err));
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->authserv_id, conf_hostname());
+	ck_assert(strlen(c->authserv_id) > 0);
+	conf_unref(c);
+	p = write_file("asid2.conf", "log = stderr\nauthserv_id = mx; x\n");
+	ck_assert_ptr_null(conf_load(p, err, sizeof(err)));
+	ck_assert_msg(strstr(err, ":2: bad authserv_id") != NULL, "%s", err);
+}
+END_TEST
+
+/* dump - conf_dump() of c as a new string */
+static char *
+dump(const struct conf *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(fp);
+	conf_dump(c, fp);
+	fclose(fp);
+	return text;
+}
+
+/*
+ * conf_dump() loads back to the same configuration: the defaults, the
+ * shipped file, and a file with a value of every type away from its
+ * default (a facility and a level once came out as numbers).
+ */
+START_TEST(test_dump_roundtrip)
+{
+	char err[512] = "";
+	const char *map = write_file("dump.map", "bob@example.com bob\n");
+	const char *slash = strrchr(map, '/');
+	struct conf *c[3], *again;
+	char *one, *two, every[2048];
+	const char *p;
+
+	snprintf(every, sizeof(every),
+		 "socket = unix:/run/rg.sock\nsocket_mode = 0600\n"
+		 "log = stderr\nlog_facility = local5\nlog_level = notice\n"
+		 "trusted_networks = 10.0.0.0/8 [2001:db8::]/32 192.0.2.1\n"
+		 "authserv_id = mx.test\nstatus_header =\n"
+		 "max_message_size = 10k\nsender_domains = A.example b.example\n"
+		 "sender_domain_aliases = b.example=a.example\n"
+		 "sender_login_maps = %s\nrecipient_delimiter = +-\n"
+		 "sender_unauth_action = tempfail\ndns_timeout = 1500ms\n"
+		 "spf_engine = libspf2\nspf = no\nresolver = 127.0.0.1@53 ::1\n",
+		 slash + 1);
+	c[0] = conf_defaults();
+	c[1] = conf_load(TEST_SRCDIR "/conf/relayguard.conf", err, sizeof(err));
+	ck_assert_msg(c[1] != NULL, "%s", err);
+	c[2] = conf_load(write_file("every.conf", every), err, sizeof(err));
+	ck_assert_msg(c[2] != NULL, "%s", err);
+	ck_assert_str_eq(c[2]->sender_login_maps, map);
+	for (int i = 0; i < 3; i++) {
+		one = dump(c[i]);
+		p = write_file("dumped.conf", one);
+		again = conf_load(p, err, sizeof(err));
+		ck_assert_msg(again != NULL, "dump %d does not load: %s", i,
+			      err);
+		two = dump(again);
+		ck_assert_msg(strcmp(one, two) == 0, "dump %d differs:\n%s\n"
+			      "---\n%s", i, one, two);
+		free(one);
+		free(two);
+		conf_unref(again);
+		conf_unref(c[i]);
+	}
+}
+END_TEST
+
+/*
+ * Relative file names are made absolute against the file's directory,
+ * and the file's own path against the working directory: a daemon in "/"
+ * (and every SIGHUP) finds them.
+ */
+START_TEST(test_relative_paths)
+{
+	char err[512] = "", cwd[1024], want[1200];
+	const char *map = write_file("rel.map", "bob@example.com bob\n");
+	const char *slash = strrchr(map, '/');
+	char conf_text[600];
+	const char *p;
+	struct conf *c;
+
+	snprintf(conf_text, sizeof(conf_text), "sender_login_maps = %s\n"
+		 "pid_file = run/rg.pid\nclamav_database = /var/lib/clamav\n",
+		 slash + 1);
+	p = write_file("rel.conf", conf_text);
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_int_eq(chdir(unit_tmpdir()), 0);
+	c = conf_load(strrchr(p, '/') + 1, err, sizeof(err));
+	ck_assert_int_eq(chdir(cwd), 0);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->path, p);
+	ck_assert_str_eq(c->sender_login_maps, map);
+	snprintf(want, sizeof(want), "%s/run/rg.pid", unit_tmpdir());
+	ck_assert_str_eq(c->pid_file, want);
+	ck_assert_str_eq(c->clamav_database, "/var/lib/clamav");
+	ck_assert_str_eq(c->dnssec_trust_anchor, "");
 	conf_unref(c);
 }
 END_TEST
@@ -142,6 +262,9 @@ conf_suite(void)
 	tcase_add_test(tc, test_missing);
 	tcase_add_test(tc, test_nul);
 	tcase_add_test(tc, test_shipped);
+	tcase_add_test(tc, test_authserv_id);
+	tcase_add_test(tc, test_dump_roundtrip);
+	tcase_add_test(tc, test_relative_paths);
 	suite_add_tcase(s, tc);
 	return s;
 }

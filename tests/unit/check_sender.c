@@ -14,6 +14,7 @@
 #include "policy.h"
 #include "loginmap.h"
 #include "sender.h"
+#include "symbols.h"
 #include "tests.h"
 
 static const char map_text[] =
@@ -603,6 +604,65 @@ START_TEST(test_from_verdicts)
 }
 END_TEST
 
+/*
+ * Display names through the gate, logged in as alice: an address shown in
+ * an encoded word of any charset is FROM_DISPLAY_SPOOF, as in UTF-8
+ * (windows-1252 once escaped); a charset iconv does not know is noted.
+ */
+static const struct {
+	const char	*label, *from;
+	int		spoof, unknown;
+} displays[] = {
+	{ "utf-8", "\"=?utf-8?q?bob=40example.com?=\" <alice@example.com>", 1, 0 },
+	{ "windows-1252", "\"=?windows-1252?q?bob=40example.com?=\" "
+	  "<alice@example.com>", 1, 0 },
+	{ "iso-8859-15 B", "=?iso-8859-15?B?Ym9iQGV4YW1wbGUuY29t?= "
+	  "<alice@example.com>", 1, 0 },
+	{ "koi8-r", "=?koi8-r?q?bob=40example.com?= <alice@example.com>", 1, 0 },
+	{ "utf-16le", "=?utf-16le?b?YgBvAGIAQABlAHgAYQBtAHAAbABlAC4AYwBvAG0A?= "
+	  "<alice@example.com>", 1, 0 },
+	{ "unknown charset", "=?x-unheard-of?q?bob=40example.com?= "
+	  "<alice@example.com>", 1, 1 },
+	{ "unknown charset, no address", "=?x-unheard-of?q?Bob?= "
+	  "<alice@example.com>", 0, 1 },
+	{ "windows-1252 own address", "=?windows-1252?q?alice=40example.com?= "
+	  "<alice@example.com>", 0, 0 },
+	{ "windows-1252 name", "=?windows-1252?q?Andr=E9?= <alice@example.com>",
+	  0, 0 },
+};
+
+START_TEST(test_display_charsets)
+{
+	char err[256];
+	const char *map = write_file("display.map", "alice@example.com alice\n"
+				     "bob@example.com bob\n");
+	struct conf *c = conf_defaults();
+	struct msg *m;
+	struct verdict v;
+
+	c->login_map = loginmap_src_open(map, 1, err, sizeof(err));
+	ck_assert_ptr_nonnull(c->login_map);
+	m = msg_new(c);
+	verdict_init(&v);
+	msg_set_macro(m, "{auth_authen}", "alice");
+	ck_assert_int_eq(policy_mail(m, "<alice@example.com>", NULL, &v), 0);
+	ck_assert_int_eq(policy_header(m, "From", displays[_i].from, &v), 0);
+	policy_eoh(m, &v);
+	ck_assert_msg((symbols_find(&m->symbols, "FROM_DISPLAY_SPOOF") != NULL)
+		      == displays[_i].spoof, "%s: FROM_DISPLAY_SPOOF %s",
+		      displays[_i].label, displays[_i].spoof ? "missing" :
+		      "unexpected");
+	ck_assert_msg((symbols_find(&m->symbols,
+				    "FROM_DISPLAY_CHARSET_UNKNOWN") != NULL) ==
+		      displays[_i].unknown, "%s: FROM_DISPLAY_CHARSET_UNKNOWN %s",
+		      displays[_i].label, displays[_i].unknown ? "missing" :
+		      "unexpected");
+	verdict_clear(&v);
+	msg_free(m);
+	conf_unref(c);
+}
+END_TEST
+
 Suite *
 sender_suite(void)
 {
@@ -623,6 +683,8 @@ sender_suite(void)
 	tcase_add_test(tc, test_map_prefixes);
 	tcase_add_test(tc, test_conf_loads_map);
 	tcase_add_loop_test(tc, test_from_verdicts, 0, (int)addr_ncases);
+	tcase_add_loop_test(tc, test_display_charsets, 0,
+			    sizeof(displays) / sizeof(displays[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

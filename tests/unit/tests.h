@@ -13,6 +13,7 @@ struct addr_case {
 	enum addr_status	status;
 	const char		*addrs;		/* "l@d,l@d" */
 	const char		*display;	/* of the first, NULL: unchecked */
+	int			unknown_charset; /* of the first */
 };
 extern const struct addr_case addr_cases[];
 extern const size_t addr_ncases;
@@ -26,8 +27,11 @@ Suite *txn_suite(void);
 Suite *addr_suite(void);
 Suite *sender_suite(void);
 Suite *spf_suite(void);
+Suite *resolver_suite(void);
 
 /* write_file - a scratch file with the given text; returns its path */
 const char *write_file(const char *name, const char *text);
+/* unit_tmpdir - the run's scratch directory (removed at the end) */
+const char *unit_tmpdir(void);
 
 #endif

@@ -523,6 +523,10 @@ sender_display(struct txn *m, const struct loginmap *map, const struct addr *a)
 {
 	char *shown = addr_lookalike(a->display), *local, *domain, b[600];
 
+	if (a->display_unknown_charset)
+		symbols_add(&m->symbols, "FROM_DISPLAY_CHARSET_UNKNOWN", 0,
+			    "display name has an encoded word in a charset "
+			    "iconv does not know (shown as ASCII)");
 	if (shown == NULL)
 		return;
 	if (!sender_same(shown, a)) {

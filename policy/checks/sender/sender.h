@@ -24,6 +24,9 @@
  *   SENDER_HEADER_INVALID, SENDER_HEADER_MISMATCH [<addr>, login]
  *   FROM_DISPLAY_SPOOF [<addr shown>]      display name shows another
  *                                          address than the one used
+ *   FROM_DISPLAY_CHARSET_UNKNOWN           an encoded word of the From
+ *                                          display name is in a charset
+ *                                          iconv does not know (a note)
  *   FROM_PROTECTED_INBOUND [<addr>]        inbound mail with a protected
  *                                          header From
  *   SENDER_MAP_UNTRUSTED [<addr>, login]   a finding that would be rejected
