@@ -637,28 +637,28 @@ START_TEST(test_display_charsets)
 	const char *map = write_file("display.map", "alice@example.com alice\n"
 				     "bob@example.com bob\n");
 	struct conf *c = conf_defaults();
-	struct msg *m;
+	struct session *m;
 	struct verdict v;
 
 	c->login_map = loginmap_src_open(map, 1, err, sizeof(err));
 	ck_assert_ptr_nonnull(c->login_map);
-	m = msg_new(c);
+	m = session_new(c);
 	verdict_init(&v);
-	msg_set_macro(m, "{auth_authen}", "alice");
+	session_set_macro(m, "{auth_authen}", "alice");
 	ck_assert_int_eq(policy_mail(m, "<alice@example.com>", NULL, &v), 0);
-	ck_assert_int_eq(policy_header(m, "From", displays[_i].from, &v), 0);
+	ck_assert_int_eq(policy_header(m, "From", displays[_i].from, 0, &v), 0);
 	policy_eoh(m, &v);
-	ck_assert_msg((symbols_find(&m->symbols, "FROM_DISPLAY_SPOOF") != NULL)
+	ck_assert_msg((symbols_find(&m->txn->symbols, "FROM_DISPLAY_SPOOF") != NULL)
 		      == displays[_i].spoof, "%s: FROM_DISPLAY_SPOOF %s",
 		      displays[_i].label, displays[_i].spoof ? "missing" :
 		      "unexpected");
-	ck_assert_msg((symbols_find(&m->symbols,
+	ck_assert_msg((symbols_find(&m->txn->symbols,
 				    "FROM_DISPLAY_CHARSET_UNKNOWN") != NULL) ==
 		      displays[_i].unknown, "%s: FROM_DISPLAY_CHARSET_UNKNOWN %s",
 		      displays[_i].label, displays[_i].unknown ? "missing" :
 		      "unexpected");
 	verdict_clear(&v);
-	msg_free(m);
+	session_free(m);
 	conf_unref(c);
 }
 END_TEST
