@@ -74,6 +74,16 @@ daemon_set_conf(struct conf *c)
 	conf_unref(old);
 }
 
+/* daemon_warnings - what is allowed but will hurt */
+static void
+daemon_warnings(const struct conf *c)
+{
+	char why[512];
+
+	if (!conf_temp_dir_ok(c, why, sizeof(why)))
+		log_warn("%s", why);
+}
+
 /* daemon_reload - SIGHUP: swap in a new configuration if it is good */
 static void
 daemon_reload(void)
@@ -99,6 +109,7 @@ daemon_reload(void)
 	daemon_current = fresh;
 	pthread_mutex_unlock(&daemon_lock);
 	log_info("configuration reloaded from %s", fresh->path);
+	daemon_warnings(fresh);
 	if (fresh->login_map)
 		log_info("sender_login_maps: the text file %s, %zu entries",
 			 loginmap_src_path(fresh->login_map),
@@ -418,6 +429,7 @@ daemon_run(struct conf *c, int foreground)
 
 	signals_block();
 	signals_start(daemon_reload, daemon_drain);
+	daemon_warnings(c);
 	log_info("relayguard %s listening on %s (%s)", PACKAGE_VERSION,
 		 c->socket, c->path);
 	if (c->login_map)

@@ -81,8 +81,14 @@ main(int argc, char **argv)
 	if (test_only || print) {
 		if (print)
 			conf_dump(c, stdout);
+		if (test_only) {
+			char why[512];
+
+			if (!conf_temp_dir_ok(c, why, sizeof(why)))
+				fprintf(stderr, "relayguard: warning: %s\n", why);
+		}
 		/* say what is read: "hash:/etc/postfix/x" means the text file */
-		else if (c->login_map)
+		if (!print && c->login_map)
 			printf("sender_login_maps: the text file %s, %zu "
 			       "entries\n", loginmap_src_path(c->login_map),
 			       loginmap_src_size(c->login_map));

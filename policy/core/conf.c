@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <netdb.h>
 #include <pwd.h>
@@ -720,6 +721,22 @@ conf_finish(struct conf *c, const char *name, const int *seen, char *err,
 			return -1;
 	}
 	return 0;
+}
+
+int
+conf_temp_dir_ok(const struct conf *c, char *why, size_t len)
+{
+	struct stat st;
+
+	errno = 0;
+	if (stat(c->temp_dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    access(c->temp_dir, W_OK | X_OK) != 0) {
+		snprintf(why, len, "temp_dir %s: %s: a message over "
+			 "spool_memory_max will be tempfailed", c->temp_dir,
+			 errno ? strerror(errno) : "not a directory");
+		return 0;
+	}
+	return 1;
 }
 
 /* conf_load - read, check and return a configuration */

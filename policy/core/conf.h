@@ -115,6 +115,12 @@ void conf_adopt_resolver(struct conf *fresh, struct conf *old);
  * loads back to the same configuration (relayguard -p prints it).
  */
 void conf_dump(const struct conf *, FILE *);
+/*
+ * conf_temp_dir_ok - can the spool use temp_dir now?  0 with a warning in
+ * why: not an error (the directory may come later, and each message
+ * that needs it is tempfailed meanwhile), but worth saying at start
+ */
+int conf_temp_dir_ok(const struct conf *, char *why, size_t len);
 /* conf_hostname - this host's name: the default of authserv_id */
 const char *conf_hostname(void);
 

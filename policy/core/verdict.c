@@ -83,9 +83,11 @@ static const struct verdict_rule verdict_rules[] = {
 	  "4.1.3", "Bad recipient address syntax: address too long" },
 	{ "RCPT_LIMIT", ACTION_TEMPFAIL, FIXED, "452", "4.5.3", "452", "4.5.3",
 	  "Too many recipients" },
-	/* the spool could not be written (temp_dir missing, full ...) */
-	{ "SPOOL_ERROR", ACTION_TEMPFAIL, FIXED, "451", "4.3.0", "451", "4.3.0",
-	  "Temporary local problem, try again later" },
+	/* the spool could not be written (temp_dir missing, full ...): an
+	   internal error like any other, 451 4.3.0 by default */
+	{ "SPOOL_ERROR", ACTION_TEMPFAIL,
+	  offsetof(struct conf, internal_error_action), "554", "5.3.0", "451",
+	  "4.3.0", "Temporary local problem, try again later" },
 	{ "SHUTTING_DOWN", ACTION_TEMPFAIL, FIXED, "451", "4.3.2", "451",
 	  "4.3.2", "System shutting down, try again later" },
 	{ "INTERNAL_ERROR", ACTION_TEMPFAIL,
