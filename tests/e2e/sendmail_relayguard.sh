@@ -164,3 +164,26 @@ check retry-delivered-once "retry not delivered exactly once: $(sink_count down)
 	test "$(sink_count down)" = 1
 check retry-stamped "retried message not stamped" \
 	sink_with down '^X-Relayguard: mx\.test; verdict=accept; mode=inbound'
+
+# g. per-recipient refusal and the spool on disk, through Sendmail: past
+#    max_recipients the second recipient gets 452 4.5.3 and the message
+#    goes to the first; a message over spool_memory_max is relayed whole
+rg_stop
+mkdir -p "$DIR/spool"
+rg_conf "$CONF" "sender_login_maps=$DIR/login.map" "max_message_size=20k" \
+	"max_recipients=1" "spool_memory_max=1k" "temp_dir=$DIR/spool"
+rg_up || t_fail "$T/restart" "relayguard did not restart"
+sm_msg rcpts sender@example.org "one@sink.test,two@sink.test"
+n=$((n + 1)); sm_wait_sink $n 15
+check rcpt-second-452 "no 452 4.5.3 for the second recipient: $(grep '^<' "$DIR/rcpts.txt" | tr '\n' ' ')" \
+	transcript rcpts '452 4\.5\.3'
+check rcpt-first-delivered "not relayed to the first: $(last_reply rcpts)" \
+	sink_with rcpts '^X-Relayguard: mx\.test; verdict=accept;'
+head -c 9000 /dev/urandom | base64 -w 76 >"$DIR/spooled.txt"
+sm_send sender@example.org someone@sink.test --header "X-Test: spooled" \
+	--body @"$DIR/spooled.txt" >"$DIR/spooled.out" 2>&1
+n=$((n + 1)); sm_wait_sink $n 15
+check spool-file-relayed "not relayed whole: $(grep '^<' "$DIR/spooled.out" | tail -1)" \
+	sink_with spooled "$(tail -2 "$DIR/spooled.txt" | head -1 | sed 's/[+/]/./g')"
+check spool-file-removed "left in temp_dir: $(ls "$DIR/spool")" \
+	test -z "$(ls -A "$DIR/spool")"
