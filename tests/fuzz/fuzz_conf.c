@@ -17,8 +17,9 @@
  *     filled the 1 KB err buffer);
  *   - success: refcount 1, path as given, every size >= 0, max_recipients
  *     and every action and enum within its table, temp_dir absolute;
- *     conf_dump() prints one line per key, each "key = value"; a loaded map answers sender_owners() for a few
- *     addresses; conf_ref()/conf_unref() balance.
+ *     conf_dump() prints one line per key, each "key = value"; a loaded
+ *     map answers sender_owners() for a few addresses; conf_ref() and
+ *     conf_unref() balance.
  */
 #include "config.h"
 
