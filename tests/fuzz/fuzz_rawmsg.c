@@ -29,8 +29,10 @@
  * from the message (else alice@example.com); bit 5 client 10.1.2.3 in
  * trusted_networks (else 192.0.2.3); bits 6-7 limits (max_header_size/
  * max_message_size/spool_memory_max 200/1000/0, 2048/8192/1M,
- * 65536/30000/1M, 1M/50M/4096: 0 and 4096 put the spool in a file).  SPF
- * is off: it would ask real DNS (fuzz_spf covers it).
+ * 65536/30000/1M, 1M/50M/4096: 0 and 4096 put the spool in a file; with
+ * bit 2 the last has max_message_size 0, so no check needs the body: no
+ * body step, no spool).  SPF is off: it would ask real DNS (fuzz_spf
+ * covers it).
  *
  * Invariants beyond "no crash, no leak":
  *   - every verdict is final and one of enum action; reject has a 5xx
@@ -53,11 +55,12 @@
  *     NUL; header_bytes is the sum of "Name:" VALUE CRLF over the fields
  *     as on the wire (white space before the colon dropped, after it
  *     kept: HDR_LEADSPC; a bare LF in a folded value counted as CRLF),
- *     body_bytes the body with bare LF made CRLF, both within
- *     max_header_size and max_message_size;
+ *     body_bytes the body with bare LF made CRLF (0 without a body
+ *     step), both within max_header_size and max_message_size;
  *   - an accepted message whose checks need the spool has it, whole:
  *     header_bytes + 2 (the empty line, txn_end_header) + body_bytes
- *     bytes, and they are the fields as sent, CRLF, then the body.
+ *     bytes, and they are the fields as sent, CRLF, then the body; when
+ *     no check needs it nothing is spooled.
  */
 #include "../../milter/check.c"
 
@@ -105,6 +108,8 @@ conf_for(unsigned variant, unsigned limit, int noreply)
 	c->authserv_id = xstrdup("mx.example.org");
 	c->max_header_size = limits[limit][0];
 	c->max_message_size = limits[limit][1];
+	if (limit == 3 && noreply)
+		c->max_message_size = 0;	/* no size check: no body step */
 	c->spool_memory_max = limits[limit][2];
 	free(c->temp_dir);
 	c->temp_dir = xstrdup(fz_dir());
@@ -676,7 +681,9 @@ accepted(const struct result *r, const struct conf *conf, const char *run,
 		 "the message has %lld in %zu (max_header_size %lld)", run,
 		 r->header_bytes, r->nheaders, md->header_bytes, md->nfields,
 		 conf->max_header_size);
-	FZ_CHECK(r->body_bytes == md->body_bytes,
+	/* no body step when no check needs it */
+	FZ_CHECK(r->body_bytes == (needs & POLICY_NEED_BODY ?
+				   md->body_bytes : 0),
 		 "%s: accepted: policy counted %lld body bytes, the message "
 		 "has %lld (max_message_size %lld)", run, r->body_bytes,
 		 md->body_bytes, conf->max_message_size);
@@ -685,8 +692,12 @@ accepted(const struct result *r, const struct conf *conf, const char *run,
 		  r->size <= conf->max_message_size),
 		 "%s: accepted over the limits: %lld/%lld bytes", run,
 		 r->header_bytes, r->size);
-	if (!(needs & POLICY_NEED_SPOOL))
+	if (!(needs & POLICY_NEED_SPOOL)) {
+		FZ_CHECK(!r->keep && r->spool_len == 0,
+			 "%s: %zu bytes spooled that no check reads", run,
+			 r->spool_len);
 		return;
+	}
 	FZ_CHECK(r->keep && !r->spool_failed,
 		 "%s: accepted without the spool (keep %d, failed %d)", run,
 		 r->keep, r->spool_failed);
