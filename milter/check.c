@@ -162,7 +162,13 @@ check_sender(const char *head, size_t len)
 
 	if ((v = check_field(head, len, "Return-Path")) != NULL) {
 		char *t = util_trim(v), *addr = txn_addr_strip(t);
+		size_t n = strlen(t);
 
+		/* too long to keep: the MTA passes it all the same (and the
+		   envelope check refuses it), so it is never NULL */
+		if (addr == NULL)
+			addr = n >= 2 && t[0] == '<' && t[n - 1] == '>' ?
+			    xstrndup(t + 1, n - 2) : xstrdup(t);
 		free(v);
 		return addr;
 	}

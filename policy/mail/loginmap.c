@@ -124,6 +124,7 @@ lm_check_owners(const char *owners, size_t nsub, char *why, size_t len)
 #define LM_REGEX_MAX	512	/* longest pattern */
 #define LM_REGEX_BUDGET	2000	/* nodes regcomp() may build, roughly */
 #define LM_REGEX_DEPTH	16	/* nested groups */
+#define LM_REGEX_NEST	4	/* repetitions nested in repeated groups */
 
 /*
  * lm_regex_sane - refuse what makes glibc's regcomp() take exponential
@@ -134,12 +135,17 @@ lm_check_owners(const char *owners, size_t nsub, char *why, size_t len)
  * Estimate the size it will build the same way (an atom weighs 1, a group
  * the sum of its contents, a repetition multiplies what it repeats) and
  * refuse a pattern over LM_REGEX_BUDGET.  Real maps stay far below it:
- * "^[a-z0-9._-]{1,63}@example\\.com$" weighs about 80.
+ * "^[a-z0-9._-]{1,63}@example\\.com$" weighs about 80.  The weights miss
+ * a group that can match the empty string: "((((((((((()+)+)+)+)+)+)+)+)+)+)"
+ * or "(((a*)+)+)..." weigh little but grow some four times a level (ten
+ * levels: 5 s), so repetitions also nest at most LM_REGEX_NEST deep
+ * ("(\\.[a-z]{1,64}){0,3}" is two).
  */
 static int
 lm_regex_sane(const char *re, char *why, size_t len)
 {
 	long sum[LM_REGEX_DEPTH + 1], last[LM_REGEX_DEPTH + 1];
+	int nest[LM_REGEX_DEPTH + 1], lastnest[LM_REGEX_DEPTH + 1];
 	int d = 0, prev_rep = 0;
 
 	if (strlen(re) > LM_REGEX_MAX) {
@@ -148,6 +154,7 @@ lm_regex_sane(const char *re, char *why, size_t len)
 		return -1;
 	}
 	sum[0] = last[0] = 0;
+	nest[0] = lastnest[0] = 0;
 	for (const char *p = re; *p; p++) {
 		long mult = 0;
 		int was_rep = prev_rep;
@@ -163,20 +170,27 @@ lm_regex_sane(const char *re, char *why, size_t len)
 				return -1;
 			}
 			sum[d] = last[d] = 0;
+			nest[d] = lastnest[d] = 0;
 			continue;
 		case ')':
 			if (d > 0) {
-				long w = sum[d--];
+				long w = sum[d];
+				int n = nest[d--];
 
 				sum[d] += w;
 				last[d] = w;
+				lastnest[d] = n;
+				if (n > nest[d])
+					nest[d] = n;
 				break;
 			}
 			sum[d]++;		/* a literal ")" */
 			last[d] = 1;
+			lastnest[d] = 0;
 			break;
 		case '|': case '^': case '$':
 			last[d] = 0;		/* nothing to repeat */
+			lastnest[d] = 0;
 			continue;
 		case '+': case '*': case '?':
 			mult = 2;
@@ -196,6 +210,7 @@ lm_regex_sane(const char *re, char *why, size_t len)
 			}
 			sum[d]++;		/* a literal "{" */
 			last[d] = 1;
+			lastnest[d] = 0;
 			break;
 		case '[':
 			/* a bracket expression is one atom: skip to its "]" */
@@ -209,6 +224,7 @@ lm_regex_sane(const char *re, char *why, size_t len)
 				p++;
 			sum[d]++;
 			last[d] = 1;
+			lastnest[d] = 0;
 			break;
 		case '\\':
 			if (p[1])
@@ -217,6 +233,7 @@ lm_regex_sane(const char *re, char *why, size_t len)
 		default:
 			sum[d]++;
 			last[d] = 1;
+			lastnest[d] = 0;
 			break;
 		}
 		if (mult > 0) {
@@ -229,6 +246,14 @@ lm_regex_sane(const char *re, char *why, size_t len)
 				return -1;
 			}
 			prev_rep = 1;
+			if (++lastnest[d] > LM_REGEX_NEST) {
+				snprintf(why, len, "regular expression too "
+					 "complex: repetitions nested over %d "
+					 "deep", LM_REGEX_NEST);
+				return -1;
+			}
+			if (lastnest[d] > nest[d])
+				nest[d] = lastnest[d];
 		}
 		if (mult > 1) {
 			if (last[d] > LM_REGEX_BUDGET / mult) {

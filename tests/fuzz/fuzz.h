@@ -1,7 +1,8 @@
 /*
  * fuzz.h - helpers shared by the libFuzzer harnesses in tests/fuzz/.
  *
- * Header-only (static functions), so each harness is one translation
+ * Header-only (static inline functions, so a harness that uses only some
+ * of them builds without warnings), so each harness is one translation
  * unit built by scripts/fuzz.  An invariant that does not hold is reported
  * with FZ_CHECK: a message with the harness's file and line on stderr,
  * then abort(), which libFuzzer records as a crash with its input.
@@ -33,7 +34,7 @@
 } while (0)
 
 /* fz_strndup - the input as a C string (cut at its first NUL) */
-static char *
+static inline char *
 fz_strndup(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);
@@ -46,7 +47,7 @@ fz_strndup(const uint8_t *data, size_t size)
 }
 
 /* fz_hash - FNV-1a over bytes, ASCII case folded: DNS names ignore case */
-static uint32_t
+static inline uint32_t
 fz_hash(const char *s, size_t n, uint32_t seed)
 {
 	uint32_t h = 2166136261u ^ seed;
@@ -63,7 +64,7 @@ fz_hash(const char *s, size_t n, uint32_t seed)
 }
 
 /* fz_printable - only printable ASCII (and, if nl_ok, newlines) */
-static int
+static inline int
 fz_printable(const char *s, size_t n, int nl_ok)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -80,7 +81,7 @@ fz_printable(const char *s, size_t n, int nl_ok)
  * separated by commas or spaces)?  Harnesses then let that one case pass,
  * so a run can look for other bugs until it is fixed.
  */
-static int
+static inline int
 fz_known(const char *name)
 {
 	const char *k = getenv("RG_FUZZ_KNOWN");
@@ -98,7 +99,7 @@ fz_known(const char *name)
 static char fz_dir_path[4096];
 
 /* fz_dir_remove - atexit: remove the private directory and its files */
-static void
+static inline void
 fz_dir_remove(void)
 {
 	DIR *d;
@@ -118,7 +119,7 @@ fz_dir_remove(void)
 }
 
 /* fz_dir - the private scratch directory of this process */
-static const char *
+static inline const char *
 fz_dir(void)
 {
 	const char *tmp;
@@ -139,7 +140,7 @@ fz_dir(void)
 }
 
 /* fz_write_fd - all of it, or abort (a harness problem, not a finding) */
-static void
+static inline void
 fz_write_fd(int fd, const void *data, size_t size, const char *path)
 {
 	const char *p = data;
@@ -163,7 +164,7 @@ fz_write_fd(int fd, const void *data, size_t size, const char *path)
  * fz_temp_file - a new file (mkstemp) in the private directory holding
  * data; its path goes to path (PATH_MAX bytes).  The caller unlinks it.
  */
-static void
+static inline void
 fz_temp_file(const char *stem, const void *data, size_t size, char *path,
 	     size_t pathlen)
 {
@@ -180,7 +181,7 @@ fz_temp_file(const char *stem, const void *data, size_t size, char *path,
 }
 
 /* fz_fixed_file - a file with a fixed name in the private directory */
-static void
+static inline void
 fz_fixed_file(const char *name, const char *text, char *path, size_t pathlen)
 {
 	FILE *fp;
@@ -197,7 +198,7 @@ fz_fixed_file(const char *name, const char *text, char *path, size_t pathlen)
  * fz_err_line - does err read "PREFIX:LINE: why"?  Returns LINE, or -1.
  * prefix NULL: any prefix (the last ":DIGITS: " before the text).
  */
-static long
+static inline long
 fz_err_line(const char *err, const char *prefix)
 {
 	const char *p;
@@ -229,7 +230,7 @@ fz_err_line(const char *err, const char *prefix)
 }
 
 /* fz_count_lines - physical lines as getline(3) sees them */
-static long
+static inline long
 fz_count_lines(const uint8_t *data, size_t size)
 {
 	long n = 0;

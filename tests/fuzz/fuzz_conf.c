@@ -15,10 +15,11 @@
  *     and LINE in 0..(physical lines in the file), or, when the file names
  *     a login map, "MAP:LINE: why" for that map (unless a map path of ~1 KB
  *     filled the 1 KB err buffer);
- *   - success: refcount 1, path as given, every size >= 0, every action and
- *     enum within its table; conf_dump() prints one line per key, each
- *     "key = value"; a loaded map answers sender_owners() for a few
- *     addresses; conf_ref()/conf_unref() balance.
+ *   - success: refcount 1, path as given, every size >= 0, max_recipients
+ *     and every action and enum within its table, temp_dir absolute;
+ *     conf_dump() prints one line per key, each "key = value"; a loaded
+ *     map answers sender_owners() for a few addresses; conf_ref() and
+ *     conf_unref() balance.
  */
 #include "config.h"
 
@@ -116,9 +117,16 @@ check_conf(struct conf *c, const char *path)
 
 	FZ_CHECK(c->refcount == 1, "refcount %d", c->refcount);
 	FZ_CHECK(c->path && strcmp(c->path, path) == 0, "path %s", c->path);
-	FZ_CHECK(c->max_message_size >= 0 && c->max_header_size >= 0,
-		 "negative size %lld/%lld", c->max_message_size,
-		 c->max_header_size);
+	FZ_CHECK(c->max_message_size >= 0 && c->max_header_size >= 0 &&
+		 c->spool_memory_max >= 0,
+		 "negative size %lld/%lld/%lld", c->max_message_size,
+		 c->max_header_size, c->spool_memory_max);
+	FZ_CHECK(c->max_recipients >= 0 && c->max_recipients <= 1000000,
+		 "max_recipients %d", c->max_recipients);
+	FZ_CHECK(c->milter_no_reply == 0 || c->milter_no_reply == 1,
+		 "milter_no_reply %d", c->milter_no_reply);
+	FZ_CHECK(c->temp_dir && c->temp_dir[0] == '/', "temp_dir \"%s\"",
+		 c->temp_dir ? c->temp_dir : "(null)");
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		FZ_CHECK(actions[i] >= ACTION_ACCEPT &&
 			 actions[i] <= ACTION_REJECT, "action %d", actions[i]);

@@ -20,6 +20,7 @@ echo "check and the daemon, scenario by scenario (miltertest)"
 # scenarios the replay cannot express, and why
 declare -A skip=(
 	[header-too-big]="miltertest 2.11 overflows its stack on a 3 KB header field"
+	[default-sender-return-path-long]="miltertest 2.11 overflows its stack on a 5 KB MAIL FROM"
 )
 
 for t in "$RG_TOP"/tests/scenarios/*.sh; do

@@ -237,3 +237,6 @@ want="reply: 553 5.7.1 <bob@example.com>: Sender address rejected: not owned by 
 scenario default-sender-from "$base" "--auth-user alice" < <(msg bob@example.com)
 want="reply: 553 5.7.1 <bounce@example.com>: Sender address rejected: not owned by user alice"
 scenario default-sender-return-path "$base" "--auth-user alice" < <(printf 'Return-Path: <bounce@example.com>\nFrom: alice@example.com\n\nx\n')
+# a Return-Path too long to keep is still the sender (check crashed on it)
+want="reply: 501 5.1.7 Bad sender address syntax: address too long"
+scenario default-sender-return-path-long "" "" < <(printf 'Return-Path: <'; head -c 5000 /dev/zero | tr '\0' 'b'; printf '@example.com>\nFrom: alice@example.com\n\nx\n')

@@ -34,6 +34,7 @@ static const char map_text[] =
 	"/^x\\/y@slash\\.test$/  slashowner\n"
 	"/^with space@sp\\.test$/  spaceowner\n"
 	"/^[a-z0-9-]{1,63}@label\\.test$/  labelowner\n"
+	"/^[a-z]{1,8}(\\.(x|[a-z]{1,8})+){0,3}@nest\\.test$/  nestowner\n"
 	"alice@example.com     duplicate-ignored\n"
 	/* Postfix has no inline comments: "#" and "bob" are owners */
 	"inline@c.test         alice # bob\n"
@@ -95,6 +96,7 @@ static const struct {
 	{ "x/y", "slash.test", "slashowner" },
 	{ "with space", "sp.test", "spaceowner" },
 	{ "abc", "label.test", "labelowner" },
+	{ "a.bc.d", "nest.test", "nestowner" },	/* repetitions 3 deep */
 	{ "alice", "evil.test", NULL },
 	{ "", "example.org", "orgadmin" },
 	{ "alice", "", NULL },
@@ -251,8 +253,16 @@ static const struct { const char *text, *want; } bad_maps[] = {
 	  "complex (rep" },
 	{ "/((((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+@x/ "
 	  "x\n", ":1: regular expression too complex: over 16 nested" },
+	/* over the budget and nested too deep: either says so */
 	{ "/((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+@x/ x\n", ":1: regular "
-	  "expression too complex (rep" },
+	  "expression too complex" },
+	/* groups that match the empty string weigh nothing: 5 s, 1 GB */
+	{ "/((((((((((()+)+)+)+)+)+)+)+)+)+)dup@example.com/ owner\n",
+	  ":1: regular expression too complex: repetitions nested" },
+	{ "/((((((((((a*)+)+)+)+)+)+)+)+)+)+@x/ x\n", ":1: regular "
+	  "expression too complex: repetitions nested" },
+	{ "/((((((a|)+))+)+)+)+@x/ x\n", ":1: regular expression too "
+	  "complex: repetitions nested" },
 };
 
 START_TEST(test_bad_map)
