@@ -77,8 +77,12 @@ spool_spill(struct spool *sp)
 		return spool_fail(sp, errno, "spool file");
 	(void)unlink(path);
 	(void)fchmod(sp->fd, 0600);
-	if (spool_put(sp, sp->mem, sp->len) != 0)
+	if (spool_put(sp, sp->mem, sp->len) != 0) {
+		/* the copy in memory is still whole: the view stays on it */
+		close(sp->fd);
+		sp->fd = -1;
 		return -1;
+	}
 	free(sp->mem);
 	sp->mem = NULL;
 	sp->cap = 0;

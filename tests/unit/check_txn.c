@@ -257,6 +257,22 @@ START_TEST(test_spool_faults)
 	spool_write_hook = full_write;
 	ck_assert_int_eq(spool_write(&sp, "123456", 6), -1);
 	ck_assert_int_eq(sp.err, ENOSPC);
+	spool_free(&sp);
+	/* a spill that fails part-way leaves the view on the memory copy */
+	spool_write_hook = write;
+	ck_assert_int_eq(spool_write(&sp, "1234", 4), 0);
+	spool_write_hook = full_write;
+	ck_assert_int_eq(spool_write(&sp, "56", 2), -1);
+	{
+		struct spool_view view;
+		char buf[8];
+
+		spool_view(&sp, &view);
+		ck_assert_int_eq(view.fd, -1);
+		ck_assert_ptr_nonnull(view.data);
+		ck_assert_uint_eq(view.len, 4);
+		ck_assert_int_eq(spool_read(&sp, 0, buf, sizeof(buf)), 4);
+	}
 	spool_write_hook = write;
 	spool_free(&sp);
 }
