@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "dkimkeys.h"
 #include "lines.h"
 #include "log.h"
 #include "loginmap.h"
@@ -111,6 +112,18 @@ static const struct conf_key conf_table[] = {
 	  0, 0 },
 	{ "spf_permerror_action", CT_ACTION, OFF(spf_permerror_action), "tag",
 	  0, 0 },
+	{ "dkim", CT_BOOL, OFF(dkim), "yes", 0, 0 },
+	{ "dkim_timeout", CT_DURATION, OFF(dkim_timeout), "10s", 10, 300000 },
+	{ "dkim_fail_action", CT_ACTION, OFF(dkim_fail_action), "tag", 0, 0 },
+	{ "dkim_neutral_action", CT_ACTION, OFF(dkim_neutral_action), "tag",
+	  0, 0 },
+	{ "dkim_policy_action", CT_ACTION, OFF(dkim_policy_action), "tag", 0, 0 },
+	{ "dkim_permerror_action", CT_ACTION, OFF(dkim_permerror_action), "tag",
+	  0, 0 },
+	{ "dkim_temperror_action", CT_ACTION, OFF(dkim_temperror_action), "tag",
+	  0, 0 },
+	{ "dkim_key_table", CT_STRING, OFF(dkim_key_table), "", 0, 0 },
+	{ "dkim_signing_table", CT_STRING, OFF(dkim_signing_table), "", 0, 0 },
 	{ "clamav_database", CT_STRING, OFF(clamav_database), "", 0, 0 },
 };
 
@@ -441,6 +454,24 @@ conf_key_line(const int *seen, const char *name)
 	return k ? seen[k - conf_table] : 0;
 }
 
+/* conf_relative - a file key relative to the configuration file's folder,
+ * not to "/" of a daemon */
+static void
+conf_relative(struct conf *c, char **file)
+{
+	const char *slash = strrchr(c->path, '/');
+	struct sbuf abs;
+
+	if (**file == '\0' || **file == '/')
+		return;
+	sbuf_init(&abs);
+	if (slash)
+		sbuf_append(&abs, c->path, (size_t)(slash - c->path) + 1);
+	sbuf_puts(&abs, *file);
+	free(*file);
+	*file = sbuf_steal(&abs);
+}
+
 /*
  * conf_finish - checks across keys, and the files keys name: the login
  * map is loaded here, so -n and SIGHUP judge it with the configuration.
@@ -473,22 +504,26 @@ conf_finish(struct conf *c, const int *seen, char *err, size_t errlen)
 			 c->temp_dir);
 		return -1;
 	}
-	if (*c->sender_login_maps != '\0' && *c->sender_login_maps != '/') {
-		/* relative to the configuration file, not to "/" of a daemon */
-		const char *slash = strrchr(c->path, '/');
-		struct sbuf abs;
-
-		sbuf_init(&abs);
-		if (slash)
-			sbuf_append(&abs, c->path, (size_t)(slash - c->path) + 1);
-		sbuf_puts(&abs, c->sender_login_maps);
-		free(c->sender_login_maps);
-		c->sender_login_maps = sbuf_steal(&abs);
-	}
+	conf_relative(c, &c->sender_login_maps);
+	conf_relative(c, &c->dkim_key_table);
+	conf_relative(c, &c->dkim_signing_table);
 	if (*c->sender_login_maps != '\0') {
 		c->login_map = loginmap_src_open(c->sender_login_maps,
 		    !c->sender_local_part_case_sensitive, err, errlen);
 		if (c->login_map == NULL)
+			return -1;
+	}
+	if ((*c->dkim_key_table == '\0') != (*c->dkim_signing_table == '\0')) {
+		snprintf(err, errlen, "%s:%d: dkim_key_table and "
+			 "dkim_signing_table go together: set both or neither",
+			 c->path, conf_key_line(seen, *c->dkim_key_table ?
+			 "dkim_key_table" : "dkim_signing_table"));
+		return -1;
+	}
+	if (*c->dkim_key_table != '\0') {
+		c->dkim_keys = dkimkeys_load(c->dkim_key_table,
+					     c->dkim_signing_table, err, errlen);
+		if (c->dkim_keys == NULL)
 			return -1;
 	}
 	return 0;
@@ -558,6 +593,7 @@ conf_unref(struct conf *c)
 		}
 	}
 	loginmap_src_free(c->login_map);
+	dkimkeys_free(c->dkim_keys);
 	resolver_unref(c->dns);
 	pthread_mutex_destroy(&c->resolver_lock);
 	free(c->path);
