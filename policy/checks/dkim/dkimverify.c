@@ -666,9 +666,10 @@ dkimv_report(struct txn *t, struct dkimv_state *st)
 				    "it", r->domain, r->selector, r->length);
 		if (r->result == DKIM_RES_PASS && !r->from_once)
 			symbols_add(&t->symbols, "DKIM_FROM_UNSIGNED", 0,
-				    "d=%s s=%s: %s", r->domain, r->selector,
-				    st->nfrom == 1 ? "h= does not name From" :
-				    "the message has not one From field");
+				    st->nfrom == 1 ? "d=%s s=%s: h= does not "
+				    "name From" : "d=%s s=%s: the message has %d "
+				    "From fields", r->domain, r->selector,
+				    st->nfrom);
 		dkimv_quote(b, sizeof(b), r->b);
 		txn_add_auth_result(t, "dkim=%s header.d=%s header.s=%s "
 				    "header.a=%s header.b=%s",
