@@ -95,6 +95,37 @@ check outbound-dkimpy-verifies "dkimpy: $v" test "$v" = "0: pass"
 check outbound-not-verified "outbound mail got a dkim= result" \
 	test "$(grep -c '^Authentication-Results:.*dkim=' "${f:-/dev/null}")" = 0
 
+# SIGHUP reloads the keys: a new selector signs; a broken key table is
+# refused and the loaded keys go on signing
+openssl genrsa -out "$DIR/keys/new.pem" 2048 2>/dev/null && chmod 600 "$DIR/keys/new.pem"
+txt new2048._domainkey.local.test "$DIR/keys/new.pem"
+dns_reload >>"$DIR/setup.log" 2>&1
+printf 'out local.test:new2048:%s\n' "$DIR/keys/new.pem" >"$DIR/keytable"
+kill -HUP "$RG_PID"
+sleep 1
+send rotated "$RG_SUBMISSION_PORT" alice@local.test carol@local.test \
+	--auth PLAIN --auth-user alice@mx.test --auth-password secret \
+	--header "From: Alice <alice@local.test>"
+pf_wait_maildir carol 4 15
+f=$(grep -l '^X-Test: rotated' "$PF_DIR"/maildir/carol/new/* 2>/dev/null | head -1)
+check sighup-new-key "no s=new2048 signature" \
+	grep -q '^DKIM-Signature: .* s=new2048; ' "${f:-/dev/null}"
+v=$($TOOL verify "$RG_DNSPROXY_PORT" <"${f:-/dev/null}" 2>&1)
+check sighup-new-key-verifies "dkimpy: $v" test "$v" = "0: pass"
+printf 'out local.test:new2048\n' >"$DIR/keytable"
+kill -HUP "$RG_PID"
+sleep 1
+check sighup-broken-table-logged "no reload error in the log" \
+	grep -q "keytable:1: want" "$LOG"
+send kept "$RG_SUBMISSION_PORT" alice@local.test carol@local.test \
+	--auth PLAIN --auth-user alice@mx.test --auth-password secret \
+	--header "From: Alice <alice@local.test>"
+pf_wait_maildir carol 5 15
+f=$(grep -l '^X-Test: kept' "$PF_DIR"/maildir/carol/new/* 2>/dev/null | head -1)
+check sighup-broken-table-keeps-keys "not signed with the loaded key" \
+	grep -q '^DKIM-Signature: .* s=new2048; ' "${f:-/dev/null}"
+printf 'out local.test:new2048:%s\n' "$DIR/keys/new.pem" >"$DIR/keytable"
+
 # dkim_fail_action = reject: the changed message is refused at end of data
 sed -i '/^dkim_fail_action/d' "$CONF"
 echo "dkim_fail_action = reject" >>"$CONF"
@@ -105,6 +136,6 @@ pf_send "$RG_SMTP_PORT" ann@example.com carol@local.test --data "$DIR/changed2.e
 check fail-rejected "transcript: $(grep '^<' "$DIR/changed2.txt" | tail -2)" \
 	transcript changed2 '550 5\.7\.20 DKIM signature verification failed'
 pf_send "$RG_SMTP_PORT" ann@example.com carol@local.test --data "$DIR/pass.eml" >"$DIR/pass2.txt" 2>&1
-pf_wait_maildir carol 4 15
+pf_wait_maildir carol 6 15
 check pass-still-delivered "pass not delivered after reload" test "$(delivered_count pass)" = 2
 check rejected-not-delivered "rejected mail arrived" test "$(delivered_count changed-reject)" = 0
