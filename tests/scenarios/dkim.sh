@@ -217,6 +217,12 @@ want="$(ar "dkim=fail header.d=example.com header.s=s1024 header.a=rsa-sha256 he
 never="DKIM_PASS"
 scenario dkim-two-signatures-body-changed "$base" "$in" <"$K/two-bad.eml"
 
+# --- more signatures than are checked: the first 8, the rest counted ---
+{ for i in 1 2 3 4 5 6 7 8 9 10; do printf 'DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=nokey%s; h=from; bh=AAAA; b=BBBB%s\r\n' "$i" "$i"; done; cat "$K/rsa2048.eml"; } >"$K/many.eml"
+want="symbol: DKIM_TOO_MANY 0.00 3 signatures past the first 8 not checked"
+never="s=s2048"
+scenario dkim-too-many-signatures "$base" "$in" <"$K/many.eml"
+
 # --- no signature; outbound mail is not verified; dkim = no ---
 want="$(ar "dkim=none")
 symbol: DKIM_NONE 0.00 no signature"

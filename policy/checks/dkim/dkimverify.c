@@ -41,7 +41,11 @@
 #include "txn.h"
 #include "util.h"
 
-#define DKIMV_SIGS_MAX		32	/* signatures reported a message */
+#define DKIMV_SIGS_MAX		32	/* signature fields looked at */
+#define DKIMV_CHECK_MAX		8	/* signatures checked and reported:
+					   each costs a key lookup, and
+					   Authentication-Results stays
+					   under ~1000 bytes */
 #define DKIMV_HDR_MAX		(1024 * 1024)	/* header block read back */
 
 int (*dkimverify_key_hook)(const char *, char *, size_t);
@@ -63,6 +67,7 @@ struct dkimv_state {
 	}		lookups[DKIMV_SIGS_MAX];
 	size_t		nlookups;
 	int		nfrom;		/* From fields of the message */
+	int		ignored;	/* signatures past DKIMV_CHECK_MAX */
 	struct dkim_result *results;
 	size_t		nresults;
 	struct dkim_result bad[DKIMV_SIGS_MAX];	/* refused by the library */
@@ -207,6 +212,23 @@ dkimv_key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
 	}
 }
 
+/*
+ * dkimv_prescreen - libopendkim's hook before any key lookup: only the
+ * first DKIMV_CHECK_MAX signatures are checked (a message with hundreds
+ * would cost as many lookups); the others are counted
+ */
+static DKIM_CBSTAT
+dkimv_prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
+{
+	struct dkimv_state *st = dkim_get_user_context(dkim);
+
+	for (int i = DKIMV_CHECK_MAX; i < nsigs; i++)
+		dkim_sig_ignore(sigs[i]);
+	if (st != NULL && nsigs > DKIMV_CHECK_MAX)
+		st->ignored = nsigs - DKIMV_CHECK_MAX;
+	return DKIM_CBSTAT_CONTINUE;
+}
+
 /* dkimv_init - the process's library handle, made once */
 static void
 dkimv_init(void)
@@ -232,6 +254,7 @@ dkimv_init(void)
 	dkim_options(dkimv_lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS,
 		     oversign, sizeof(char **));
 	dkim_set_key_lookup(dkimv_lib, dkimv_key_lookup);
+	dkim_set_prescreen(dkimv_lib, dkimv_prescreen);
 }
 
 struct dkim_lib *
@@ -365,7 +388,7 @@ dkimv_bad(void *ctx, const unsigned char *f, size_t len, int s)
 
 	if (len < 15 || strncasecmp((const char *)f, "DKIM-Signature", 14) != 0 ||
 	    (f[14] != ':' && f[14] != ' ' && f[14] != '\t') ||
-	    st->nbad >= DKIMV_SIGS_MAX)
+	    st->nbad >= DKIMV_CHECK_MAX)
 		return;
 	r = &st->bad[st->nbad++];
 	memset(r, 0, sizeof(*r));
@@ -657,6 +680,10 @@ dkimv_report(struct txn *t, struct dkimv_state *st)
 				    d.data);
 		sbuf_free(&d);
 	}
+	if (st->ignored > 0)
+		symbols_add(&t->symbols, "DKIM_TOO_MANY", 0, "%d signatures "
+			    "past the first %d not checked", st->ignored,
+			    DKIMV_CHECK_MAX);
 	for (size_t i = 0; i < st->nresults; i++) {
 		const struct dkim_result *r = &st->results[i];
 
@@ -664,18 +691,20 @@ dkimv_report(struct txn *t, struct dkimv_state *st)
 			symbols_add(&t->symbols, "DKIM_BODY_LENGTH", 0,
 				    "d=%s s=%s: l=%lld, the body goes on past "
 				    "it", r->domain, r->selector, r->length);
-		if (r->result == DKIM_RES_PASS && !r->from_once)
+		if (r->result == DKIM_RES_PASS && !r->from_once && st->nfrom == 1)
 			symbols_add(&t->symbols, "DKIM_FROM_UNSIGNED", 0,
-				    st->nfrom == 1 ? "d=%s s=%s: h= does not "
-				    "name From" : "d=%s s=%s: the message has %d "
-				    "From fields", r->domain, r->selector,
-				    st->nfrom);
+				    "d=%s s=%s: h= does not name From",
+				    r->domain, r->selector);
+		else if (r->result == DKIM_RES_PASS && !r->from_once)
+			symbols_add(&t->symbols, "DKIM_FROM_UNSIGNED", 0,
+				    "d=%s s=%s: the message has %d From fields",
+				    r->domain, r->selector, st->nfrom);
 		dkimv_quote(b, sizeof(b), r->b);
 		txn_add_auth_result(t, "dkim=%s header.d=%s header.s=%s "
-				    "header.a=%s header.b=%s",
-				    dkimv_names[r->result], *r->domain ?
-				    r->domain : "unknown", *r->selector ?
-				    r->selector : "unknown", r->algorithm, b);
+				    "header.a=%s%s%s", dkimv_names[r->result],
+				    *r->domain ? r->domain : "unknown",
+				    *r->selector ? r->selector : "unknown",
+				    r->algorithm, *r->b ? " header.b=" : "", b);
 	}
 }
 
@@ -711,7 +740,8 @@ dkimverify_eom(struct txn *t)
 	}
 	/* refused fields the library kept anyway (BADSIGHANDLES) are in
 	 * its list already: only the others are added */
-	for (size_t i = 0; i < st->nbad && !st->failed; i++) {
+	for (size_t i = 0; i < st->nbad && !st->failed &&
+	     st->nresults < DKIMV_CHECK_MAX; i++) {
 		size_t j;
 
 		for (j = 0; j < st->nresults; j++)

@@ -13,7 +13,8 @@
  * DKIM_TEMPERROR; DKIM_NONE when the message has no signature;
  * DKIM_BODY_LENGTH when a signature has l= and the body goes on past it;
  * DKIM_FROM_UNSIGNED when a signature that passes does not cover the one
- * From field (h= lacks From, or the message has several).  Weights 0;
+ * From field (h= lacks From, or the message has several); DKIM_TOO_MANY
+ * when signatures past the first 8 were not checked.  Weights 0;
  * actions from the dkim_*_action keys (verdict.c).
  * Authentication-Results: one "dkim=RESULT header.d= header.s= header.a=
  * header.b=" per signature (RFC 8601, RFC 6008), or "dkim=none".
