@@ -22,6 +22,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "dkimkeys.h"
 #include "lines.h"
@@ -299,4 +300,35 @@ dkimkeys_match(const struct dkimkeys *t, const char *addr,
 		return n;
 	}
 	return 0;
+}
+
+int
+dkimkeys_public(const unsigned char *pem, size_t len, char *out, size_t size)
+{
+	unsigned char der[4096], *p = der;
+	size_t n = sizeof(der);
+	EVP_PKEY *pkey;
+	BIO *bio;
+	int rc = -1, dlen;
+
+	bio = BIO_new_mem_buf(pem, (int)len);
+	pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	if (pkey == NULL)
+		return -1;
+	if (EVP_PKEY_get_id(pkey) == EVP_PKEY_ED25519) {
+		if (EVP_PKEY_get_raw_public_key(pkey, der, &n) != 1)
+			n = 0;
+	} else if (i2d_PUBKEY(pkey, NULL) <= (int)sizeof(der)) {
+		dlen = i2d_PUBKEY(pkey, &p);
+		n = dlen > 0 ? (size_t)dlen : 0;
+	} else {
+		n = 0;
+	}
+	if (n > 0 && 4 * ((n + 2) / 3) + 1 <= size) {
+		EVP_EncodeBlock((unsigned char *)out, der, (int)n);
+		rc = 0;
+	}
+	EVP_PKEY_free(pkey);
+	return rc;
 }

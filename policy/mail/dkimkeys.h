@@ -65,4 +65,12 @@ void dkimkeys_free(struct dkimkeys *);
 size_t dkimkeys_match(const struct dkimkeys *, const char *addr,
 		      const struct dkimkey **out, size_t max);
 
+/*
+ * dkimkeys_public - the p= value of a private key's DNS record (base64 of
+ * the SubjectPublicKeyInfo for RSA, of the 32 raw bytes for Ed25519);
+ * 0, or -1 when it does not fit or the key does not parse
+ */
+int dkimkeys_public(const unsigned char *pem, size_t len, char *out,
+		    size_t size);
+
 #endif

@@ -288,6 +288,56 @@ want="verdict: reject"
 never="DKIM-Signature"
 scenario dkim-sign-not-when-rejected "$sbase sender_login_maps=$K/logins" "--auth-user mallory --mail-from alice@example.com --rcpt x@remote.test" < <(plain rejected)
 
+# --- dkim-keygen: the key and its record; dkim-check against the zone ---
+(cd "$K" && "$RG_BIN" dkim-keygen -d example.com -s kg1 >kg1.out 2>&1 &&
+	"$RG_BIN" dkim-keygen -d example.com -s kg2 -a ed25519 -o kg2.pem >kg2.out 2>&1)
+if [ "$(stat -c %a "$K/kg1.private" 2>/dev/null)" = 600 ] && [ "$(stat -c %a "$K/kg2.pem" 2>/dev/null)" = 600 ] &&
+	grep -q '^kg1._domainkey.example.com. IN TXT ( "v=DKIM1; k=rsa; " "p=' "$K/kg1.out" &&
+	grep -q '^kg2._domainkey.example.com. IN TXT ( "v=DKIM1; k=ed25519; " "p=' "$K/kg2.out"; then
+	t_pass cmd/dkim-keygen
+else
+	t_fail cmd/dkim-keygen "$(cat "$K/kg1.out" "$K/kg2.out" | head -4)"
+fi
+if (cd "$K" && "$RG_BIN" dkim-keygen -d example.com -s kg1 >/dev/null 2>&1); then
+	t_fail cmd/dkim-keygen-no-overwrite "overwrote kg1.private"
+else
+	t_pass cmd/dkim-keygen-no-overwrite
+fi
+for f in kg1 kg2; do head -1 "$K/$f.out" | sed 's/ IN TXT / 0 IN TXT /' >>"$(dns_zone_file)"; done
+openssl genrsa -out "$K/rotated.pem" 2048 2>/dev/null && chmod 600 "$K/rotated.pem"
+dns_reload >>"$dir/dns-setup.log" 2>&1
+printf 'kg1 example.com:kg1:kg1.private\nkg2 example.com:kg2:kg2.pem\n' >"$K/kgtable"
+printf '*@example.com kg1 kg2\n' >"$K/kgsigning"
+kbase="$base dkim_key_table=$K/kgtable dkim_signing_table=$K/kgsigning"
+want="symbol: DKIM_SIGNED 0.00 d=example.com s=kg1 a=rsa-sha256; d=example.com s=kg2 a=ed25519-sha256"
+never=""
+scenario dkim-keygen-sign "$kbase" "$out" < <(plain keygen)
+{ sed -n 's/^header: \(DKIM-Signature: .*\)$/\1\r/p' "$dir/dkim-keygen-sign.out"; cat "$dir/dkim-keygen-sign.eml"; } >"$K/kgout.eml"
+if v=$($TOOL verify "$RG_DNSPROXY_PORT" <"$K/kgout.eml" 2>&1) && [ "$(echo "$v" | grep -c pass)" = 2 ]; then
+	t_pass check/dkim-keygen-records-verify
+else
+	t_fail check/dkim-keygen-records-verify "dkimverify: $v"
+fi
+rg_conf "$conf" $kbase
+if v=$("$RG_BIN" dkim-check -c "$conf" 2>&1) &&
+	[ "$v" = "ok kg1 kg1._domainkey.example.com
+ok kg2 kg2._domainkey.example.com" ]; then
+	t_pass cmd/dkim-check-ok
+else
+	t_fail cmd/dkim-check-ok "$v"
+fi
+printf 'kg1 example.com:kg1:rotated.pem\nnew example.com:unpublished:kg2.pem\nslow example.com:slow:kg2.pem\nkg2 example.com:kg2:kg2.pem\n' >"$K/kgtable"
+rg_conf "$conf" $kbase
+v=$("$RG_BIN" dkim-check -c "$conf" 2>&1); rc=$?
+if [ $rc = 1 ] && [ "$v" = "mismatch kg1 kg1._domainkey.example.com: the published key is not $K/rotated.pem
+missing new unpublished._domainkey.example.com: no key record (nxdomain)
+temperror slow slow._domainkey.example.com: timeout
+ok kg2 kg2._domainkey.example.com" ]; then
+	t_pass cmd/dkim-check-mismatch-missing-temperror
+else
+	t_fail cmd/dkim-check-mismatch-missing-temperror "exit $rc: $v"
+fi
+
 # --- the tables at configuration load: FILE:LINE ---
 dkim_conf_err() { # NAME KEYTABLE-TEXT SIGNINGTABLE-TEXT WANT
 	printf '%b' "$2" >"$K/kt-$1"
