@@ -342,6 +342,27 @@ dkimverify_feed(struct dkim *dkim, struct txn *t,
 	return first;
 }
 
+/*
+ * dkimv_clean - keep a d=, s= or a= value only when every byte is one a
+ * DNS name (or an algorithm name) has; otherwise "" (written "unknown"):
+ * what goes into Authentication-Results and to DMARC is never text an
+ * attacker shaped ("d=x dkim=pass").  Domains are lowercased.
+ */
+static void
+dkimv_clean(char *v, int lower)
+{
+	for (char *p = v; *p; p++) {
+		if (*p >= 'A' && *p <= 'Z' && lower)
+			*p = (char)(*p - 'A' + 'a');
+		else if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			   (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
+			   *p == '_')) {
+			*v = '\0';
+			return;
+		}
+	}
+}
+
 /* dkimv_tag - the value of tag in a DKIM-Signature field, FWS removed */
 static void
 dkimv_tag(char *dst, size_t size, const unsigned char *f, size_t len,
@@ -395,11 +416,11 @@ dkimv_bad(void *ctx, const unsigned char *f, size_t len, int s)
 	r->result = DKIM_RES_PERMERROR;
 	r->length = -1;
 	dkimv_tag(r->domain, sizeof(r->domain), f, len, "d");
-	for (char *p = r->domain; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+	dkimv_clean(r->domain, 1);
 	dkimv_tag(r->selector, sizeof(r->selector), f, len, "s");
+	dkimv_clean(r->selector, 0);
 	dkimv_tag(r->algorithm, sizeof(r->algorithm), f, len, "a");
+	dkimv_clean(r->algorithm, 0);
 	if (*r->algorithm == '\0')
 		util_strlcpy(r->algorithm, "unknown", sizeof(r->algorithm));
 	dkimv_tag(r->b, sizeof(r->b), f, len, "b");
@@ -614,13 +635,15 @@ dkimv_describe(struct dkimv_state *st, DKIM_SIGINFO *sig,
 	r->length = -1;
 	dkimv_strip(r->domain, sizeof(r->domain),
 		    (const char *)dkim_sig_getdomain(sig));
-	for (char *p = r->domain; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+	dkimv_clean(r->domain, 1);
 	dkimv_strip(r->selector, sizeof(r->selector),
 		    (const char *)dkim_sig_getselector(sig));
+	dkimv_clean(r->selector, 0);
 	v = (const char *)dkim_sig_gettagvalue(sig, false, (u_char *)"a");
 	dkimv_strip(r->algorithm, sizeof(r->algorithm), v ? v : "unknown");
+	dkimv_clean(r->algorithm, 0);
+	if (*r->algorithm == '\0')
+		util_strlcpy(r->algorithm, "unknown", sizeof(r->algorithm));
 	v = (const char *)dkim_sig_gettagvalue(sig, false, (u_char *)"b");
 	dkimv_strip(r->b, sizeof(r->b), v);
 	v = (const char *)dkim_sig_gettagvalue(sig, false, (u_char *)"h");
