@@ -32,6 +32,7 @@
 
 #include "milter.h"
 #include "daemon.h"
+#include "dkimcmd.h"
 #include "log.h"
 #include "signals.h"
 #include "util.h"
@@ -91,6 +92,10 @@ daemon_reload(void)
 	daemon_current = fresh;
 	pthread_mutex_unlock(&daemon_lock);
 	log_info("configuration reloaded from %s", fresh->path);
+	conf_unref(old);
+	/* the published keys, checked again: key rotation's usual slip */
+	old = daemon_conf();
+	dkimcmd_log_keys(old);
 	conf_unref(old);
 }
 
@@ -318,6 +323,7 @@ daemon_run(struct conf *c, int foreground)
 	signals_start(daemon_reload, daemon_drain);
 	log_info("relayguard %s listening on %s (%s)", PACKAGE_VERSION,
 		 c->socket, c->path);
+	dkimcmd_log_keys(c);	/* mail waits in the listen queue meanwhile */
 	rc = smfi_main();		/* returns only if libmilter fails */
 	log_err("the milter library stopped (%s)",
 		rc == MI_SUCCESS ? "no error" : "error");

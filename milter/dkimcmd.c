@@ -15,6 +15,9 @@
  *	rotation), "revoked" or "temperror" with the key name and the DNS
  *	name.  Exit 0 when every key is ok, 1 when one is not, 2 for bad
  *	usage or configuration.
+ *
+ * The daemon logs the same lines at start and after each reload
+ * (dkimcmd_log_keys), within 5 seconds all together.
  */
 #include "config.h"
 
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -37,6 +41,7 @@
 #include "util.h"
 
 #define DKIMCMD_P_MAX	2048	/* p= of a 8192-bit RSA key is ~1400 */
+#define DKIMCMD_LOG_BUDGET 5000	/* ms the daemon spends checking keys */
 
 /* dkimcmd_write_key - a new key as PEM in path, mode 0600, exclusive */
 static int
@@ -175,9 +180,14 @@ dkimcmd_tag(const char *rec, const char *tag, char *out, size_t size,
 	}
 }
 
-/* dkimcmd_check_key - one key against DNS; 0 when it matches */
+/*
+ * dkimcmd_key_status - one key against DNS: "ok KEY NAME", "missing ...",
+ * "mismatch ...", "revoked ...", "temperror ..." or "skip ..." into
+ * line; 0 when it matches (or is skipped)
+ */
 static int
-dkimcmd_check_key(struct resolver *r, int ms, const struct dkimkey *k)
+dkimcmd_key_status(struct resolver *r, int ms, const struct dkimkey *k,
+		   char *line, size_t len)
 {
 	char name[600], want[DKIMCMD_P_MAX], got[DKIMCMD_P_MAX];
 	struct dns_answer ans;
@@ -186,34 +196,71 @@ dkimcmd_check_key(struct resolver *r, int ms, const struct dkimkey *k)
 	snprintf(name, sizeof(name), "%s._domainkey.%s", k->selector,
 		 k->domain);
 	if (strcmp(k->domain, "%") == 0) {
-		printf("skip %s %s: the domain is the From domain\n", k->name,
-		       name);
+		snprintf(line, len, "skip %s %s: the domain is the From "
+			 "domain", k->name, name);
 		return 0;
 	}
 	if (dkimkeys_public(k->pem, k->pemlen, want, sizeof(want)) != 0) {
-		printf("error %s %s: the key does not parse\n", k->name, name);
+		snprintf(line, len, "error %s %s: the key does not parse",
+			 k->name, name);
 		return 1;
 	}
 	resolver_query(r, name, DNS_T_TXT, ms, &ans);
 	if (ans.status == DNS_OK && ans.count > 0 && ans.rr[0].txt)
 		dkimcmd_tag(ans.rr[0].txt, "p", got, sizeof(got), &found);
 	if (ans.status == DNS_TEMPFAIL || ans.status == DNS_TIMEOUT)
-		printf("temperror %s %s: %s\n", k->name, name,
-		       dns_status_name(ans.status));
+		snprintf(line, len, "temperror %s %s: %s", k->name, name,
+			 dns_status_name(ans.status));
 	else if (!found)
-		printf("missing %s %s: no key record (%s)\n", k->name, name,
-		       dns_status_name(ans.status));
+		snprintf(line, len, "missing %s %s: no key record (%s)",
+			 k->name, name, dns_status_name(ans.status));
 	else if (*got == '\0')
-		printf("revoked %s %s: p= is empty\n", k->name, name);
+		snprintf(line, len, "revoked %s %s: p= is empty", k->name,
+			 name);
 	else if (strcmp(got, want) != 0)
-		printf("mismatch %s %s: the published key is not %s\n",
-		       k->name, name, k->file);
+		snprintf(line, len, "mismatch %s %s: the published key is not "
+			 "%s", k->name, name, k->file);
 	else {
-		printf("ok %s %s\n", k->name, name);
+		snprintf(line, len, "ok %s %s", k->name, name);
 		rc = 0;
 	}
 	dns_answer_free(&ans);
 	return rc;
+}
+
+void
+dkimcmd_log_keys(struct conf *c)
+{
+	struct resolver *r;
+	struct timespec t0, now;
+	char err[256], line[1200];
+	long spent;
+
+	if (c->dkim_keys == NULL)
+		return;
+	if ((r = conf_resolver(c, err, sizeof(err))) == NULL) {
+		log_warn("dkim-check: DNS resolver: %s", err);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < c->dkim_keys->nkeys; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		spent = (now.tv_sec - t0.tv_sec) * 1000L +
+		    (now.tv_nsec - t0.tv_nsec) / 1000000L;
+		if (spent >= DKIMCMD_LOG_BUDGET) {
+			log_warn("dkim-check: %zu keys not checked (DNS too "
+				 "slow); run relayguard dkim-check",
+				 c->dkim_keys->nkeys - i);
+			return;
+		}
+		if (dkimcmd_key_status(r, c->dns_timeout < 2000 ?
+				       c->dns_timeout : 2000,
+				       &c->dkim_keys->keys[i], line,
+				       sizeof(line)) == 0)
+			log_info("dkim-check: %s", line);
+		else
+			log_warn("dkim-check: %s", line);
+	}
 }
 
 int
@@ -247,9 +294,14 @@ dkimcmd_check(int argc, char **argv)
 		conf_unref(c);
 		return 2;
 	}
-	for (size_t i = 0; i < c->dkim_keys->nkeys; i++)
-		bad |= dkimcmd_check_key(r, c->dns_timeout,
-					 &c->dkim_keys->keys[i]);
+	for (size_t i = 0; i < c->dkim_keys->nkeys; i++) {
+		char line[1200];
+
+		bad |= dkimcmd_key_status(r, c->dns_timeout,
+					  &c->dkim_keys->keys[i], line,
+					  sizeof(line));
+		printf("%s\n", line);
+	}
 	conf_unref(c);
 	return bad ? 1 : 0;
 usage:

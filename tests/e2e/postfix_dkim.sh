@@ -49,6 +49,9 @@ rg_conf "$CONF" "dkim=yes" "resolver=127.0.0.1@$RG_DNSPROXY_PORT" "dns_timeout=1
 	"dkim_signing_table=$DIR/signingtable"
 rg_start "$CONF" "$LOG" || { t_fail "$T/setup" "relayguard: $(tail -3 "$LOG")"; exit 0; }
 
+check start-keys-checked "no dkim-check line: $(grep dkim-check "$LOG")" \
+	grep -q "dkim-check: ok out out2048._domainkey.local.test" "$LOG"
+
 # message NAME - an inbound message from example.com, CRLF
 message() {
 	printf 'From: Ann <ann@example.com>\r\nTo: carol@local.test\r\nSubject: %s\r\nX-Test: %s\r\nDate: Tue, 1 Dec 2026 10:00:00 +0000\r\nMessage-ID: <%s@example.com>\r\n\r\nHello Carol.\r\n' "$1" "$1" "$1"
@@ -108,6 +111,8 @@ send rotated "$RG_SUBMISSION_PORT" alice@local.test carol@local.test \
 	--header "From: Alice <alice@local.test>"
 pf_wait_maildir carol 4 15
 f=$(grep -l '^X-Test: rotated' "$PF_DIR"/maildir/carol/new/* 2>/dev/null | head -1)
+check sighup-keys-checked "no dkim-check line for new2048: $(grep dkim-check "$LOG" | tail -1)" \
+	grep -q "dkim-check: ok out new2048._domainkey.local.test" "$LOG"
 check sighup-new-key "no s=new2048 signature" \
 	grep -q '^DKIM-Signature: .* s=new2048; ' "${f:-/dev/null}"
 v=$($TOOL verify "$RG_DNSPROXY_PORT" <"${f:-/dev/null}" 2>&1)

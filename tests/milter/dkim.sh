@@ -67,6 +67,11 @@ if grep -q 'D3: verdict=accept .*symbols=.*DKIM_SIGNED(0.00){d=example.com s=out
 else
 	t_fail milter/dkim-signed-logged "no DKIM_SIGNED on D3's line in $dir/daemon.log"
 fi
+if grep -q 'dkim-check: missing out out1._domainkey.example.com: no key record (nxdomain)' "$dir/daemon.log"; then
+	t_pass milter/dkim-unpublished-key-logged
+else
+	t_fail milter/dkim-unpublished-key-logged "no dkim-check warning in $dir/daemon.log"
+fi
 rc=0
 rg_stop || rc=$?
 if [ $rc = 0 ]; then t_pass milter/dkim-clean-exit; else
