@@ -275,6 +275,10 @@ scenario dkim-sign-first-line-wins "$sbase" "--auth-user bob --mail-from bob@exa
 printf 'From: a@mail.example.com\r\nTo: x@remote.test\r\nSubject: b\r\n\r\nhi\r\n' >"$K/sub.eml"
 want="symbol: DKIM_SIGNED 0.00 d=mail.example.com s=rg a=rsa-sha256"
 scenario dkim-sign-subdomain-percent "$sbase" "--auth-user a --mail-from a@mail.example.com --rcpt x@remote.test" <"$K/sub.eml"
+# a client from trusted_networks is outbound too
+want="symbol: DKIM_SIGNED 0.00 d=example.com s=rg a=rsa-sha256; d=example.com s=rged a=ed25519-sha256"
+never="dkim="
+scenario dkim-sign-trusted-network "$sbase trusted_networks=198.51.100.0/24" "--client-ip 198.51.100.7 --mail-from alice@example.com --rcpt carol@remote.test" < <(plain trusted)
 # not ours, or inbound: no signature
 want="verdict: accept"
 never="DKIM-Signature
