@@ -38,6 +38,7 @@
 
 #include "milter.h"
 #include "daemon.h"
+#include "dkimcmd.h"
 #include "log.h"
 #include "loginmap.h"
 #include "signals.h"
@@ -114,6 +115,10 @@ daemon_reload(void)
 		log_info("sender_login_maps: the text file %s, %zu entries",
 			 loginmap_src_path(fresh->login_map),
 			 loginmap_src_size(fresh->login_map));
+	conf_unref(old);
+	/* the published keys, checked again: key rotation's usual slip */
+	old = daemon_conf();
+	dkimcmd_log_keys(old);
 	conf_unref(old);
 }
 
@@ -436,6 +441,7 @@ daemon_run(struct conf *c, int foreground)
 		log_info("sender_login_maps: the text file %s, %zu entries",
 			 loginmap_src_path(c->login_map),
 			 loginmap_src_size(c->login_map));
+	dkimcmd_log_keys(c);	/* mail waits in the listen queue meanwhile */
 	daemon_ready(ready, c);
 	if (foreground)
 		log_also_stderr(0);

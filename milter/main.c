@@ -7,6 +7,8 @@
  *                                      file that loads back)
  *   relayguard check -c FILE ...       the policy on one message
  *   relayguard spf -c FILE --ip IP ... SPF for one client and sender
+ *   relayguard dkim-keygen -d D -s S   a DKIM signing key and its record
+ *   relayguard dkim-check -c FILE      the key table against DNS
  *
  * Diagnostics: configuration errors go to stderr as FILE:LINE: why, with
  * exit status 1 (2 for usage errors).
@@ -24,6 +26,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "spfcmd.h"
+#include "dkimcmd.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/relayguard.conf"
 
@@ -34,6 +37,9 @@ usage(FILE *fp)
 	      "       relayguard check -c FILE [options] [MESSAGE|-]\n"
 	      "       relayguard spf -c FILE --ip IP [--helo NAME] "
 	      "[--mail-from ADDR]\n"
+	      "       relayguard dkim-keygen -d DOMAIN -s SELECTOR "
+	      "[-a rsa|ed25519] [-b BITS] [-o FILE]\n"
+	      "       relayguard dkim-check -c FILE\n"
 	      "  -c FILE  configuration (default " DEFAULT_CONF ")\n"
 	      "  -f       stay in the foreground\n"
 	      "  -n       check the configuration and exit\n"
@@ -53,6 +59,10 @@ main(int argc, char **argv)
 		return check_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "spf") == 0)
 		return spfcmd_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "dkim-keygen") == 0)
+		return dkimcmd_keygen(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "dkim-check") == 0)
+		return dkimcmd_check(argc - 1, argv + 1);
 	while ((ch = getopt(argc, argv, "c:fnpVh")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dkimsign.h"
+#include "dkimverify.h"
 #include "envelope.h"
 #include "log.h"
 #include "policy.h"
@@ -60,6 +62,18 @@ spf_enabled(const struct conf *c)
 	return c->spf;
 }
 
+static int
+dkim_enabled(const struct conf *c)
+{
+	return c->dkim;
+}
+
+static int
+dkimsign_enabled(const struct conf *c)
+{
+	return c->dkim_keys != NULL;
+}
+
 static const struct policy_check policy_checks[] = {
 	{ "envelope", NULL, 0, NULL, NULL, { [STAGE_MAIL] = envelope_mail },
 	  envelope_rcpt },
@@ -70,6 +84,14 @@ static const struct policy_check policy_checks[] = {
 	  { [STAGE_MAIL] = sender_mail, [STAGE_EOH] = sender_eoh }, NULL },
 	{ "spf", spf_enabled, 0, NULL, NULL, { [STAGE_MAIL] = spfcheck_mail },
 	  NULL },
+	/* DKIM: headers from the spool at end of headers, the body by tap */
+	{ "dkim", dkim_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
+	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOH] = dkimverify_eoh,
+	  [STAGE_EOM] = dkimverify_eom }, NULL, dkimverify_tap },
+	/* signing last: it signs what every other check let through */
+	{ "dkimsign", dkimsign_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
+	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOH] = dkimsign_eoh,
+	  [STAGE_EOM] = dkimsign_eom }, NULL, dkimsign_tap },
 };
 
 #define POLICY_NCHECKS (sizeof(policy_checks) / sizeof(policy_checks[0]))

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "dkimkeys.h"
 #include "lines.h"
 #include "log.h"
 #include "loginmap.h"
@@ -117,6 +118,18 @@ static const struct conf_key conf_table[] = {
 	  0, 0 },
 	{ "spf_permerror_action", CT_ACTION, OFF(spf_permerror_action), "tag",
 	  0, 0 },
+	{ "dkim", CT_BOOL, OFF(dkim), "yes", 0, 0 },
+	{ "dkim_timeout", CT_DURATION, OFF(dkim_timeout), "10s", 10, 300000 },
+	{ "dkim_fail_action", CT_ACTION, OFF(dkim_fail_action), "tag", 0, 0 },
+	{ "dkim_neutral_action", CT_ACTION, OFF(dkim_neutral_action), "tag",
+	  0, 0 },
+	{ "dkim_policy_action", CT_ACTION, OFF(dkim_policy_action), "tag", 0, 0 },
+	{ "dkim_permerror_action", CT_ACTION, OFF(dkim_permerror_action), "tag",
+	  0, 0 },
+	{ "dkim_temperror_action", CT_ACTION, OFF(dkim_temperror_action), "tag",
+	  0, 0 },
+	{ "dkim_key_table", CT_STRING, OFF(dkim_key_table), "", 0, 0 },
+	{ "dkim_signing_table", CT_STRING, OFF(dkim_signing_table), "", 0, 0 },
 	{ "clamav_database", CT_STRING, OFF(clamav_database), "", 0, 0 },
 };
 
@@ -643,7 +656,8 @@ static void
 conf_resolve_paths(struct conf *c)
 {
 	char **keys[] = { &c->sender_login_maps, &c->pid_file,
-			  &c->dnssec_trust_anchor, &c->clamav_database };
+			  &c->dnssec_trust_anchor, &c->clamav_database,
+			  &c->dkim_key_table, &c->dkim_signing_table };
 	const char *slash = strrchr(c->path, '/');
 	char *dir, *abs;
 
@@ -718,6 +732,19 @@ conf_finish(struct conf *c, const char *name, const int *seen, char *err,
 		c->login_map = loginmap_src_open(c->sender_login_maps,
 		    !c->sender_local_part_case_sensitive, err, errlen);
 		if (c->login_map == NULL)
+			return -1;
+	}
+	if ((*c->dkim_key_table == '\0') != (*c->dkim_signing_table == '\0')) {
+		snprintf(err, errlen, "%s:%d: dkim_key_table and "
+			 "dkim_signing_table go together: set both or neither",
+			 c->path, conf_key_line(seen, *c->dkim_key_table ?
+			 "dkim_key_table" : "dkim_signing_table"));
+		return -1;
+	}
+	if (*c->dkim_key_table != '\0') {
+		c->dkim_keys = dkimkeys_load(c->dkim_key_table,
+					     c->dkim_signing_table, err, errlen);
+		if (c->dkim_keys == NULL)
 			return -1;
 	}
 	return 0;
@@ -803,6 +830,7 @@ conf_unref(struct conf *c)
 		}
 	}
 	loginmap_src_free(c->login_map);
+	dkimkeys_free(c->dkim_keys);
 	resolver_unref(c->dns);
 	pthread_mutex_destroy(&c->resolver_lock);
 	free(c->path);

@@ -25,6 +25,7 @@
 #include "netaddr.h"
 #include "util.h"
 
+struct dkimkeys;
 struct loginmap_src;
 struct resolver;
 
@@ -89,6 +90,19 @@ struct conf {
 	int		spf_softfail_action;
 	int		spf_temperror_action;
 	int		spf_permerror_action;
+
+	/* DKIM (dkim.c verifies inbound, dkimsign.c signs outbound) */
+	int		dkim;
+	int		dkim_timeout;		/* ms, all key lookups of a
+						   message */
+	int		dkim_fail_action;
+	int		dkim_neutral_action;
+	int		dkim_policy_action;
+	int		dkim_permerror_action;
+	int		dkim_temperror_action;
+	char		*dkim_key_table;
+	char		*dkim_signing_table;
+	struct dkimkeys	*dkim_keys;		/* NULL: no signing */
 
 	/* later checks: parsed and validated now, used by their modules */
 	char		*clamav_database;

@@ -61,6 +61,13 @@ txn_free(struct txn *t)
 		free(t->traces[i].value);
 	}
 	free(t->traces);
+	for (size_t i = 0; i < t->nsigs; i++) {
+		free(t->sigs[i].name);
+		free(t->sigs[i].value);
+	}
+	free(t->sigs);
+	for (int i = 0; i < TXN_NSLOTS; i++)
+		txn_set_slot(t, (enum txn_slot)i, NULL, NULL);
 	sbuf_free(&t->auth_results);
 	spool_free(&t->spool);
 	free(t);
@@ -299,6 +306,31 @@ txn_add_trace(struct txn *t, const char *name, const char *value)
 	t->traces[t->ntraces].name = xstrdup(name);
 	t->traces[t->ntraces].value = xstrdup(value);
 	t->ntraces++;
+}
+
+void
+txn_add_signature(struct txn *t, const char *name, const char *value)
+{
+	t->sigs = xrealloc(t->sigs, (t->nsigs + 1) * sizeof(*t->sigs));
+	t->sigs[t->nsigs].name = xstrdup(name);
+	t->sigs[t->nsigs].value = xstrdup(value);
+	t->nsigs++;
+}
+
+void
+txn_set_slot(struct txn *t, enum txn_slot i, void *data,
+	     void (*free_fn)(void *))
+{
+	if (t->slot[i].data != NULL && t->slot[i].free != NULL)
+		t->slot[i].free(t->slot[i].data);
+	t->slot[i].data = data;
+	t->slot[i].free = free_fn;
+}
+
+void *
+txn_slot(const struct txn *t, enum txn_slot i)
+{
+	return t->slot[i].data;
 }
 
 void

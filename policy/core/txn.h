@@ -47,6 +47,17 @@ struct txn_trace {
 	char	*value;
 };
 
+/*
+ * state a check keeps for one transaction (DKIM's library handles and
+ * results), freed with the transaction by the check's own function
+ */
+enum txn_slot { TXN_SLOT_DKIM_VERIFY, TXN_SLOT_DKIM_SIGN, TXN_NSLOTS };
+
+struct txn_slot_state {
+	void	*data;
+	void	(*free)(void *);
+};
+
 struct txn {
 	struct session	*sess;
 	struct conf	*conf;		/* the session's */
@@ -70,6 +81,9 @@ struct txn {
 	struct symbols	symbols;
 	struct txn_trace *traces;	/* trace headers from the checks */
 	size_t		ntraces;
+	struct txn_trace *sigs;		/* DKIM-Signature: above all others */
+	size_t		nsigs;
+	struct txn_slot_state slot[TXN_NSLOTS];
 	struct sbuf	auth_results;	/* "spf=pass smtp.mailfrom=a@b"; ... */
 	int		keep;		/* the spool is wanted */
 	struct spool	spool;
@@ -100,6 +114,16 @@ void txn_add_body(struct txn *, const unsigned char *data, size_t len);
 
 /* txn_add_trace - a header for the top of the message (value copied) */
 void txn_add_trace(struct txn *, const char *name, const char *value);
+/*
+ * txn_add_signature - a DKIM-Signature for the very top of the message,
+ * above the trace headers and Authentication-Results (value copied)
+ */
+void txn_add_signature(struct txn *, const char *name, const char *value);
+/* txn_set_slot - a check's state for this transaction (the old one freed) */
+void txn_set_slot(struct txn *, enum txn_slot, void *data,
+		  void (*free_fn)(void *));
+/* txn_slot - that state, or NULL */
+void *txn_slot(const struct txn *, enum txn_slot);
 /* txn_add_auth_result - one method result for Authentication-Results */
 void txn_add_auth_result(struct txn *, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

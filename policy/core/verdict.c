@@ -76,6 +76,20 @@ static const struct verdict_rule verdict_rules[] = {
 	  "5.7.24", "451", "4.7.24", "%s: SPF temporary error, try again later" },
 	{ "SPF_PERMERROR", ACTION_ACCEPT, A(spf_permerror_action), "550",
 	  "5.7.24", "451", "4.7.24", "%s: SPF permanent error: %s" },
+	/* DKIM (dkim.c): any signature with that result; tag by default.
+	 * RFC 7372: 5.7.20 no passing signature, 5.7.21 none acceptable;
+	 * a key lookup that failed is a directory server failure, 4.4.3 */
+	{ "DKIM_FAIL", ACTION_ACCEPT, A(dkim_fail_action), "550", "5.7.20",
+	  "451", "4.7.20", "DKIM signature verification failed" },
+	{ "DKIM_NEUTRAL", ACTION_ACCEPT, A(dkim_neutral_action), "550",
+	  "5.7.20", "451", "4.7.20", "DKIM signature not usable" },
+	{ "DKIM_POLICY", ACTION_ACCEPT, A(dkim_policy_action), "550", "5.7.21",
+	  "451", "4.7.21", "DKIM signature not acceptable (RFC 8301)" },
+	{ "DKIM_PERMERROR", ACTION_ACCEPT, A(dkim_permerror_action), "550",
+	  "5.7.20", "451", "4.7.20", "DKIM permanent error" },
+	{ "DKIM_TEMPERROR", ACTION_ACCEPT, A(dkim_temperror_action), "550",
+	  "5.7.20", "451", "4.4.3",
+	  "DKIM temporary error, try again later" },
 	/* envelope (envelope.c); RCPT rules refuse that recipient only */
 	{ "SENDER_ADDR_TOO_LONG", ACTION_REJECT, FIXED, "501", "5.1.7", "451",
 	  "4.1.7", "Bad sender address syntax: address too long" },
@@ -314,6 +328,10 @@ verdict_headers(const struct session *s, const struct txn *m,
 				    "Authentication-Results", ar.data, 0, 1);
 		sbuf_free(&ar);
 	}
+	/* inserted last at the top: the signatures end up above the rest */
+	for (size_t i = 0; i < m->nsigs; i++)
+		verdict_header_push(&v->add, &v->nadd, m->sigs[i].name,
+				    m->sigs[i].value, 0, 1);
 	if (*name == '\0')
 		return;
 	snprintf(value, sizeof(value), "%s; verdict=%s; mode=%s; score=%.2f",

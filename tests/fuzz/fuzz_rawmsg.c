@@ -31,8 +31,8 @@
  * max_message_size/spool_memory_max 200/1000/0, 2048/8192/1M,
  * 65536/30000/1M, 1M/50M/4096: 0 and 4096 put the spool in a file; with
  * bit 2 the last has max_message_size 0, so no check needs the body: no
- * body step, no spool).  SPF is off: it would ask real DNS (fuzz_spf
- * covers it).
+ * body step, no spool).  SPF and DKIM are off: they would ask real DNS
+ * (fuzz_spf and fuzz_dkim cover them).
  *
  * Invariants beyond "no crash, no leak":
  *   - every verdict is final and one of enum action; reject has a 5xx
@@ -104,6 +104,7 @@ conf_for(unsigned variant, unsigned limit, int noreply)
 		return *slot;
 	c = conf_defaults();
 	c->spf = 0;
+	c->dkim = 0;		/* DKIM would ask real DNS too (fuzz_dkim) */
 	free(c->authserv_id);		/* not this host's name: seeds match */
 	c->authserv_id = xstrdup("mx.example.org");
 	c->max_header_size = limits[limit][0];
