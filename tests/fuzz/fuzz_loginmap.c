@@ -101,7 +101,13 @@ probe(const struct loginmap *map, const char *addr, int is_key)
 	 * A fixed key "l@d" or a user key "l" (no domain: a local one) is
 	 * found by sender_owners; "@d", "*@d" and "l@" keys are not probed.
 	 */
+	/*
+	 * Not for a local part that routes elsewhere in Postfix ("@", "%",
+	 * "!" in it: "a@b"@local is a@b) or is quoted: Postfix looks those
+	 * up as where they route, and so does relayguard.
+	 */
 	if (is_key && *local != '\0' && *local != '*' &&
+	    strpbrk(local, "@%!\"") == NULL &&
 	    (at == NULL || *domain != '\0'))
 		FZ_CHECK(o != NULL, "key \"%s\" owned by nobody", addr);
 	if (o != NULL) {
@@ -130,10 +136,15 @@ check_map(struct loginmap *map, const uint8_t *data, size_t size)
 			continue;	/* continuation, comment or blank */
 		klen = strcspn(line, " \t");
 		key = xstrndup(line, klen);
+		/* a quoted or escaped key may hold white space: this split cannot say
+		   where it ends (the map's own reader can) */
+		if (strpbrk(key, "\"\\") != NULL) {
+			free(key);
+			continue;
+		}
 		if (*key != '/') {
-			char *folded = xstrdup(key);
+			char *folded = loginmap_fold(map, key);
 
-			loginmap_fold(map, folded);
 			FZ_CHECK(loginmap_get(map, folded) != NULL,
 				 "key \"%s\" (folded \"%s\") not found", key,
 				 folded);
