@@ -760,6 +760,7 @@ dmarc_report(const struct txn *t, const struct dmarc_eval *e,
 {
 	const char *path = t->conf->dmarc_report_log;
 	char ip[64], dom[DMARC_DOMAIN_MAX + 1], spfd[DMARC_DOMAIN_MAX + 1];
+	char pdom[DMARC_DOMAIN_MAX + 1];
 	struct sbuf l;
 	FILE *f;
 
@@ -767,6 +768,7 @@ dmarc_report(const struct txn *t, const struct dmarc_eval *e,
 		return;
 	netaddr_format(&t->sess->client, ip, sizeof(ip));
 	dmarc_clean(dom, sizeof(dom), e->domain);
+	dmarc_clean(pdom, sizeof(pdom), e->policy_domain);
 	dmarc_clean(spfd, sizeof(spfd), id->spf_domain ? id->spf_domain : "");
 	sbuf_init(&l);
 	sbuf_printf(&l, "{\"time\":%lld,\"source_ip\":\"%s\","
@@ -775,7 +777,7 @@ dmarc_report(const struct txn *t, const struct dmarc_eval *e,
 		    "\"adkim\":\"%s\",\"aspf\":\"%s\",\"disposition\":\"%s\","
 		    "\"dmarc\":\"%s\",\"spf\":{\"domain\":\"%s\","
 		    "\"result\":\"%s\"},\"dkim\":[",
-		    (long long)time(NULL), ip, dom, e->policy_domain,
+		    (long long)time(NULL), ip, dom, pdom,
 		    e->have_rec ? dmarc_policy_name(e->rec.p) : "",
 		    e->have_rec && e->rec.has_sp ?
 		    dmarc_policy_name(e->rec.sp) : "",
