@@ -42,6 +42,8 @@ a sub.org.test
 txt _dmarc.psd.test "v=DMARC1; p=reject; psd=y"
 a brand.psd.test; a other.psd.test
 txt other.psd.test "$spf"; txt bounce.brand.psd.test "$spf"
+txt _dmarc.psdn.test "v=DMARC1; p=reject; psd=n"
+a x.psdn.test; txt y.psdn.test "$spf"
 txt _dmarc.strict.test "V = DMARC1 ; P = Reject ; ASPF = s"; a strict.test
 txt _dmarc.relaxed.test "v=DMARC1; p=reject"; a relaxed.test
 txt mail.strict.test "$spf"; txt mail.relaxed.test "$spf"
@@ -129,6 +131,11 @@ scenario dmarc-psd-not-aligned "$base dmarc_enforce=yes" "$(inb a@brand.psd.test
 want="verdict: accept
 symbol: DMARC_PASS -0.20 brand.psd.test: p=reject at psd.test org brand.psd.test: aligned spf bounce.brand.psd.test"
 scenario dmarc-psd-aligned "$base dmarc_enforce=yes" "$(inb a@brand.psd.test x@bounce.brand.psd.test)" < <(msg a@brand.psd.test psd2)
+
+# psd=n: the record's domain is the organization, its subdomains align
+want="verdict: accept
+symbol: DMARC_PASS -0.20 x.psdn.test: p=reject at psdn.test org psdn.test: aligned spf y.psdn.test"
+scenario dmarc-psd-n-aligned "$base dmarc_enforce=yes" "$(inb a@x.psdn.test x@y.psdn.test)" < <(msg a@x.psdn.test psdn)
 
 # --- relaxed against strict SPF alignment (tags and values in any case) ---
 want="symbol: DMARC_PASS -0.20 relaxed.test: p=reject at relaxed.test org relaxed.test: aligned spf mail.relaxed.test"
