@@ -681,9 +681,8 @@ dmarc_emit(struct txn *t, const struct dmarc_eval *e, const char *psl)
 		txn_add_auth_result(t, "dmarc=%s header.from=%s "
 				    "policy.dmarc=%s",
 				    dmarc_result_name(e->result), dom,
-				    dmarc_policy_name(e->have_rec ?
-				    (e->result == DMARC_RES_FAIL ? e->applied :
-				     e->published) : DMARC_P_NONE));
+				    dmarc_policy_name(e->have_rec ? e->applied :
+						      DMARC_P_NONE));
 	else
 		txn_add_auth_result(t, "dmarc=%s policy.dmarc=none",
 				    dmarc_result_name(e->result));

@@ -24,7 +24,9 @@
  * policy says so and the domain is not in dmarc_exempt_domains (reply
  * argument: the From domain); verdict.c acts on those only with
  * dmarc_enforce = yes.  Authentication-Results: one "dmarc=RESULT
- * header.from=DOMAIN policy.dmarc=none|quarantine|reject".
+ * header.from=DOMAIN policy.dmarc=none|quarantine|reject": the policy
+ * that applies to the domain after t=y (what a failure gets), none
+ * without a record.
  */
 #ifndef RG_DMARC_H
 #define RG_DMARC_H
