@@ -52,6 +52,8 @@ txt _dmarc.deep.test "v=DMARC1; p=reject"; txt deep.test "$spf"
 a a.b.c.d.e.f.g.deep.test
 # a real suffix: the PSL (RFC 7489) and the tree walk disagree
 txt _dmarc.mail.example.co.uk "v=DMARC1; p=reject; psd=n"; txt mail.example.co.uk "$spf"
+# an internationalized From domain (RFC 6532): bücher.test
+txt _dmarc.xn--bcher-kva.test "v=DMARC1; p=reject"; a xn--bcher-kva.test
 # two records at one name; no record; a lookup that times out
 txt _dmarc.dup.test "v=DMARC1; p=reject"; txt _dmarc.dup.test "v=DMARC1; p=none"
 a dup.test
@@ -153,6 +155,11 @@ scenario dmarc-tree-walk-deep "$base dmarc_enforce=yes" "$(inb a@a.b.c.d.e.f.g.d
 # the PSL's organizational domain is named where it differs
 want="symbol: DMARC_PASS -0.20 mail.example.co.uk: p=reject at mail.example.co.uk org mail.example.co.uk psl-org example.co.uk: aligned spf mail.example.co.uk"
 scenario dmarc-psl-differs "$base" "$(inb a@mail.example.co.uk)" < <(msg a@mail.example.co.uk psl)
+
+# a From domain in UTF-8 is looked up as its A-label
+want="verdict: reject
+symbol: DMARC_FAIL 1.00 xn--bcher-kva.test: p=reject at xn--bcher-kva.test org xn--bcher-kva.test: applied reject (no aligned DKIM or SPF pass)"
+scenario dmarc-idn-from "$base dmarc_enforce=yes" "$(inb a@rej.test)" < <(msg "$(printf 'a@b\xc3\xbccher.test')" idn)
 
 # --- no record; two records at one name; a DNS timeout ---
 want="verdict: accept

@@ -196,6 +196,7 @@ static const struct zrr zone1[] = {
 	  "aspf=s" },
 	{ "_dmarc.org.test", DNS_T_TXT, "v=DMARC1; p=reject; psd=n" },
 	{ "_dmarc.mid.org.test", DNS_T_TXT, "v=DMARC1; p=none" },
+	{ "_dmarc.xn--bcher-kva.example", DNS_T_TXT, "v=DMARC1; p=reject" },
 	{ NULL, 0, NULL },
 };
 
@@ -377,9 +378,26 @@ START_TEST(test_errors)
 	ck_assert_int_eq(e.result, DMARC_RES_NONE);
 	eval(&z, "[192.0.2.1]", NULL, 0, "", "", &e);
 	ck_assert_int_eq(e.result, DMARC_RES_PERMERROR);
+	eval(&z, "\xff\xfe.example", NULL, 0, "", "", &e);
+	ck_assert_int_eq(e.result, DMARC_RES_PERMERROR);
 	eval(&z, "a..b", NULL, 0, "", "", &e);
 	ck_assert_int_eq(e.result, DMARC_RES_PERMERROR);
 	ck_assert_str_eq(z.log, "");
+}
+END_TEST
+
+/* a From domain in UTF-8 is asked as its A-label (RFC 6532, IDNA2008) */
+START_TEST(test_idn)
+{
+	struct zone z = { zone1, "" };
+	struct dmarc_eval e;
+	struct dkim_result k = dk("xn--bcher-kva.example", DKIM_RES_PASS, 1);
+
+	eval(&z, "B\xc3\xbc" "cher.example", &k, 1, "", "", &e);
+	ck_assert_str_eq(e.domain, "xn--bcher-kva.example");
+	ck_assert_str_eq(e.policy_domain, "xn--bcher-kva.example");
+	ck_assert_int_eq(e.result, DMARC_RES_PASS);
+	ck_assert(strstr(z.log, "TXT _dmarc.xn--bcher-kva.example\n") == z.log);
 }
 END_TEST
 
@@ -399,6 +417,7 @@ dmarc_suite(void)
 	tcase_add_test(tc, test_testing);
 	tcase_add_test(tc, test_alignment);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_idn);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -31,6 +31,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <idn2.h>
 #include <opendmarc/dmarc.h>
 
 #include "addr.h"
@@ -298,6 +299,31 @@ dmarc_align(const struct spf_dns *dns, const struct dmarc_ident *id,
 		 "the one From field)" : "no aligned DKIM or SPF pass");
 }
 
+/*
+ * dmarc_idn - a domain as DNS asks it: UTF-8 (RFC 6532) to its A-label
+ * (IDNA2008, libidn2), ASCII as it is.  0, or -1 when it is no IDN.
+ */
+static int
+dmarc_idn(const char *in, char *out, size_t size)
+{
+	char *ascii = NULL;
+	int utf8 = 0, rc;
+
+	for (const char *p = in; *p; p++)
+		utf8 |= (unsigned char)*p >= 0x80;
+	if (!utf8)
+		return util_strlcpy(out, in, size) < size ? 0 : -1;
+	rc = idn2_to_ascii_8z(in, &ascii, IDN2_NFC_INPUT |
+			      IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK || strlen(ascii) >= size) {
+		idn2_free(ascii);
+		return -1;
+	}
+	util_strlcpy(out, ascii, size);
+	idn2_free(ascii);
+	return 0;
+}
+
 void
 dmarc_evaluate(const struct spf_dns *dns, const char *domain,
 	       const struct dmarc_ident *id, struct dmarc_eval *e)
@@ -308,7 +334,14 @@ dmarc_evaluate(const struct spf_dns *dns, const char *domain,
 	size_t len;
 
 	memset(e, 0, sizeof(*e));
-	util_strlcpy(e->domain, domain, sizeof(e->domain));
+	if (dmarc_idn(domain, e->domain, sizeof(e->domain)) < 0) {
+		e->result = DMARC_RES_PERMERROR;
+		util_strlcpy(e->domain, "", sizeof(e->domain));
+		snprintf(e->why, sizeof(e->why), "From domain is not a DNS "
+			 "name (too long, or not a valid IDN)");
+		return;
+	}
+	domain = e->domain;
 	len = strlen(e->domain);
 	if (len > 0 && e->domain[len - 1] == '.')
 		e->domain[--len] = '\0';
