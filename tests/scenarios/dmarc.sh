@@ -242,3 +242,16 @@ if $PY -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert
 else
 	t_fail check/dmarc-report-json "$(cat "$dir/report.err" "$dir/report.jsonl" 2>&1 | tail -2)"
 fi
+
+# --- bad values of the dmarc keys are FILE:LINE errors at -n ---
+for kv in "dmarc_enforce = maybe" "dmarc_timeout = 5x" "dmarc_reject_action = bounce"; do
+	printf 'authserv_id = mx.test\n%s\n' "$kv" >"$dir/bad.conf"
+	key=${kv%% *}
+	if "$RG_BIN" -c "$dir/bad.conf" -n 2>"$dir/bad.err"; then
+		t_fail "config/dmarc-bad-$key" "accepted: $kv"
+	elif grep -q "^$dir/bad.conf:2: " "$dir/bad.err"; then
+		t_pass "config/dmarc-bad-$key"
+	else
+		t_fail "config/dmarc-bad-$key" "$(head -1 "$dir/bad.err")"
+	fi
+done
