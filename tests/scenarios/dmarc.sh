@@ -198,6 +198,17 @@ want="verdict: reject
 reply: 550 5.7.1 Unauthenticated mail from rej.test rejected by the domain's DMARC policy"
 scenario dmarc-two-from-fields "$base dmarc_enforce=yes" "$(inb a@relaxed.test x@mail.relaxed.test)" <"$K/twofields.eml"
 
+# a broken second From field does not hide a failing first one, nor do
+# many passing domains before a failing one
+{ printf 'From: <<<broken\r\n'; msg b@rej.test brokenfield; } >"$K/brokenfield.eml"
+want="verdict: reject
+reply: 550 5.7.1 Unauthenticated mail from rej.test rejected by the domain's DMARC policy"
+scenario dmarc-broken-field-beside "$base dmarc_enforce=yes" "$(inb a@relaxed.test x@mail.relaxed.test)" <"$K/brokenfield.eml"
+many=$(for i in $(seq 1 20); do printf 'u%d@relaxed.test, u%d@sub%d.relaxed.test, ' "$i" "$i" "$i"; done)
+want="verdict: reject
+reply: 550 5.7.1 Unauthenticated mail from rej.test rejected by the domain's DMARC policy"
+scenario dmarc-many-from-domains "$base dmarc_enforce=yes" "$(inb a@relaxed.test x@mail.relaxed.test)" < <(msg "${many}last@rej.test" many)
+
 want="$(ar "spf=pass smtp.mailfrom=a@rej.test; dmarc=permerror policy.dmarc=none")
 symbol: DMARC_PERMERROR 0.00 -: no From field"
 printf 'To: bob@mx.test\r\nSubject: nofrom\r\n\r\nHello.\r\n' >"$K/nofrom.eml"

@@ -48,7 +48,7 @@
 /* exported by libopendmarc 1.4.2, missing from its header */
 int opendmarc_get_tld(u_char *domain, u_char *tld, size_t tld_len);
 
-#define DMARC_FROM_DOMAINS	16	/* distinct From domains evaluated */
+#define DMARC_FROM_DOMAINS	ADDR_LIST_MAX	/* distinct From domains */
 
 static const char *const dmarc_result_names[] = {
 	[DMARC_RES_PASS] = "pass", [DMARC_RES_NONE] = "none",
@@ -537,16 +537,20 @@ dmarc_rank(const struct dmarc_eval *e)
 }
 
 /*
- * dmarc_from_domains - the distinct domains of every From field; 0, or
- * -1 with why (no From field, one that does not parse)
+ * dmarc_from_domains - the distinct domains of every From field into
+ * doms (DMARC_FROM_DOMAINS of them at most).  A field that does not
+ * parse, or domains past the limit, set why (a permerror beside the
+ * domains found, so that a broken second field never hides a failing
+ * first one); no From field at all sets why too.
  */
-static int
-dmarc_from_domains(const struct txn *t, char doms[][DMARC_DOMAIN_MAX + 1],
+static void
+dmarc_from_domains(const struct txn *t, char (*doms)[DMARC_DOMAIN_MAX + 1],
 		   size_t *n, char *why, size_t whylen)
 {
 	int fields = 0;
 
 	*n = 0;
+	*why = '\0';
 	for (size_t i = 0; i < t->nheaders; i++) {
 		struct addr_list list;
 		char err[128];
@@ -558,35 +562,39 @@ dmarc_from_domains(const struct txn *t, char doms[][DMARC_DOMAIN_MAX + 1],
 		st = addr_parse_list(t->headers[i].value,
 				     strlen(t->headers[i].value), &list, err,
 				     sizeof(err));
-		if (st != ADDR_OK) {
+		if (st != ADDR_OK && !*why)
 			snprintf(why, whylen, "From field %s: %s",
 				 addr_status_name(st), err);
-			addr_list_free(&list);
-			return -1;
-		}
-		for (size_t j = 0; j < list.count; j++) {
+		for (size_t j = 0; st == ADDR_OK && j < list.count; j++) {
 			const char *d = list.v[j].domain;
 			size_t k;
 
 			if (strlen(d) > DMARC_DOMAIN_MAX) {
-				snprintf(why, whylen, "From domain too long");
-				addr_list_free(&list);
-				return -1;
+				if (!*why)
+					snprintf(why, whylen, "From domain "
+						 "too long");
+				continue;
 			}
 			for (k = 0; k < *n; k++)
 				if (strcasecmp(doms[k], d) == 0)
 					break;
-			if (k == *n && *n < DMARC_FROM_DOMAINS)
-				util_strlcpy(doms[(*n)++], d,
-					     DMARC_DOMAIN_MAX + 1);
+			if (k < *n)
+				continue;
+			if (*n == DMARC_FROM_DOMAINS) {
+				if (!*why)
+					snprintf(why, whylen, "more than %d "
+						 "From domains",
+						 DMARC_FROM_DOMAINS);
+				continue;
+			}
+			util_strlcpy(doms[(*n)++], d, DMARC_DOMAIN_MAX + 1);
 		}
 		addr_list_free(&list);
 	}
-	if (fields == 0) {
+	if (fields == 0)
 		snprintf(why, whylen, "no From field");
-		return -1;
-	}
-	return 0;
+	else if (*n == 0 && !*why)
+		snprintf(why, whylen, "no From domain");
 }
 
 /* dmarc_clean - a domain for a header or a log: printable, bounded */
@@ -725,9 +733,9 @@ void
 dmarc_eom(struct txn *t)
 {
 	struct conf *c = t->conf;
-	char doms[DMARC_FROM_DOMAINS][DMARC_DOMAIN_MAX + 1], err[256];
+	char (*doms)[DMARC_DOMAIN_MAX + 1], err[256], why[256];
 	char psl[DMARC_DOMAIN_MAX + 1] = "";
-	struct dmarc_eval *e, *worst = NULL;
+	struct dmarc_eval *e, *worst;
 	struct dmarc_ident id;
 	struct spfcheck_budget budget;
 	struct spf_dns dns;
@@ -736,42 +744,45 @@ dmarc_eom(struct txn *t)
 
 	if (!c->dmarc || t->mode != TXN_INBOUND)
 		return;
-	e = xcalloc(DMARC_FROM_DOMAINS, sizeof(*e));
-	if (dmarc_from_domains(t, doms, &n, err, sizeof(err)) < 0 || n == 0) {
-		e->result = DMARC_RES_PERMERROR;
-		snprintf(e->why, sizeof(e->why), "%s", n == 0 && !*err ?
-			 "no From domain" : err);
-		dmarc_emit(t, e, psl);
-		free(e);
-		return;
-	}
-	if ((res = conf_resolver(c, err, sizeof(err))) == NULL) {
+	/* one more: the permerror of a broken field beside the domains */
+	e = xcalloc(DMARC_FROM_DOMAINS + 1, sizeof(*e));
+	doms = xcalloc(DMARC_FROM_DOMAINS, sizeof(*doms));
+	dmarc_from_domains(t, doms, &n, why, sizeof(why));
+	worst = &e[n];
+	worst->result = DMARC_RES_PERMERROR;
+	snprintf(worst->why, sizeof(worst->why), "%s", why);
+	if (n > 0 && (res = conf_resolver(c, err, sizeof(err))) == NULL) {
 		log_err("DNS resolver: %s", err);
-		util_strlcpy(e->domain, doms[0], sizeof(e->domain));
-		e->result = DMARC_RES_TEMPERROR;
-		snprintf(e->why, sizeof(e->why), "no resolver");
-		dmarc_emit(t, e, psl);
-		free(e);
-		return;
+		util_strlcpy(worst->domain, doms[0], sizeof(worst->domain));
+		worst->result = DMARC_RES_TEMPERROR;
+		snprintf(worst->why, sizeof(worst->why), "no resolver");
+		n = 0;
 	}
-	pthread_mutex_lock(&dmarc_lib_lock);
-	if (!*dmarc_psl_path)
-		util_strlcpy(dmarc_psl_path, c->dmarc_psl,
-			     sizeof(dmarc_psl_path));
-	pthread_mutex_unlock(&dmarc_lib_lock);
-	pthread_once(&dmarc_lib_once, dmarc_lib_init);
-	spfcheck_dns(&dns, &budget, res, c->dns_timeout, c->dmarc_timeout);
-	memset(&id, 0, sizeof(id));
-	id.dkim = dkimverify_results(t, &id.ndkim);
-	id.spf_result = t->spf_result;
-	id.spf_domain = t->spf_domain;
-	for (size_t i = 0; i < n; i++) {
-		dmarc_evaluate(&dns, doms[i], &id, &e[i]);
-		dmarc_report(t, &e[i], &id);
-		if (worst == NULL || dmarc_rank(&e[i]) > dmarc_rank(worst))
-			worst = &e[i];
+	if (n > 0) {
+		pthread_mutex_lock(&dmarc_lib_lock);
+		if (!*dmarc_psl_path)
+			util_strlcpy(dmarc_psl_path, c->dmarc_psl,
+				     sizeof(dmarc_psl_path));
+		pthread_mutex_unlock(&dmarc_lib_lock);
+		pthread_once(&dmarc_lib_once, dmarc_lib_init);
+		spfcheck_dns(&dns, &budget, res, c->dns_timeout,
+			     c->dmarc_timeout);
+		memset(&id, 0, sizeof(id));
+		id.dkim = dkimverify_results(t, &id.ndkim);
+		id.spf_result = t->spf_result;
+		id.spf_domain = t->spf_domain;
+		if (!*why)
+			worst = NULL;	/* no permerror beside them */
+		for (size_t i = 0; i < n; i++) {
+			dmarc_evaluate(&dns, doms[i], &id, &e[i]);
+			dmarc_report(t, &e[i], &id);
+			if (worst == NULL ||
+			    dmarc_rank(&e[i]) > dmarc_rank(worst))
+				worst = &e[i];
+		}
+		dmarc_lib_view(&dns, worst, psl, sizeof(psl));
 	}
-	dmarc_lib_view(&dns, worst, psl, sizeof(psl));
 	dmarc_emit(t, worst, psl);
+	free(doms);
 	free(e);
 }

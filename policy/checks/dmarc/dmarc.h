@@ -16,7 +16,8 @@
  * Every domain of every From field is evaluated; the strictest result
  * stands (fail with the strongest applied policy, then temperror,
  * permerror, none, pass).  No From field, or one that does not parse, is
- * permerror.
+ * permerror; a broken field beside good ones is a permerror that
+ * competes with their results (it never hides a fail).
  *
  * Symbols: DMARC_PASS, DMARC_FAIL, DMARC_NONE, DMARC_TEMPERROR,
  * DMARC_PERMERROR (detail: the domain, the policy and why), and with a
