@@ -14,6 +14,7 @@
 
 #include "dkimsign.h"
 #include "dkimverify.h"
+#include "dmarc.h"
 #include "envelope.h"
 #include "log.h"
 #include "policy.h"
@@ -69,6 +70,12 @@ dkim_enabled(const struct conf *c)
 }
 
 static int
+dmarc_enabled(const struct conf *c)
+{
+	return c->dmarc;
+}
+
+static int
 dkimsign_enabled(const struct conf *c)
 {
 	return c->dkim_keys != NULL;
@@ -88,6 +95,9 @@ static const struct policy_check policy_checks[] = {
 	{ "dkim", dkim_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOH] = dkimverify_eoh,
 	  [STAGE_EOM] = dkimverify_eom }, NULL, dkimverify_tap },
+	/* DMARC after DKIM and SPF: it reads their results */
+	{ "dmarc", dmarc_enabled, POLICY_NEED_HEADERS, NULL, NULL,
+	  { [STAGE_EOM] = dmarc_eom }, NULL },
 	/* signing last: it signs what every other check let through */
 	{ "dkimsign", dkimsign_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOH] = dkimsign_eoh,

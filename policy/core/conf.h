@@ -104,6 +104,18 @@ struct conf {
 	char		*dkim_signing_table;
 	struct dkimkeys	*dkim_keys;		/* NULL: no signing */
 
+	/* DMARC (dmarc.c): inbound, at end of message */
+	int		dmarc;
+	int		dmarc_enforce;		/* honour p=reject/quarantine */
+	int		dmarc_timeout;		/* ms, all lookups of a message */
+	char		*dmarc_psl;		/* Public Suffix List file */
+	int		dmarc_reject_action;	/* when enforced */
+	int		dmarc_quarantine_action;	/* when enforced */
+	int		dmarc_temperror_action;
+	int		dmarc_permerror_action;
+	struct strlist	dmarc_exempt_domains;	/* policy never enforced */
+	char		*dmarc_report_log;	/* JSON lines; "" none */
+
 	/* later checks: parsed and validated now, used by their modules */
 	char		*clamav_database;
 };

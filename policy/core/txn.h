@@ -85,6 +85,10 @@ struct txn {
 	size_t		nsigs;
 	struct txn_slot_state slot[TXN_NSLOTS];
 	struct sbuf	auth_results;	/* "spf=pass smtp.mailfrom=a@b"; ... */
+	/* SPF's outcome for DMARC's SPF alignment (set by spfcheck.c) */
+	char		spf_result[16];	/* "pass", "fail" ...; "" unchecked */
+	char		spf_domain[256];	/* the domain SPF checked: of
+						   MAIL FROM, or HELO for <> */
 	int		keep;		/* the spool is wanted */
 	struct spool	spool;
 	int		spool_failed;	/* noted once */

@@ -25,10 +25,13 @@ struct verdict_rule {
 	const char	*reject_code, *reject_xcode;
 	const char	*tempfail_code, *tempfail_xcode;
 	const char	*text;
+	ptrdiff_t	gate;		/* 0, or G(key): the rule acts only
+					   when that yes/no key is yes */
 };
 
 #define FIXED		(-1)
 #define A(key)		offsetof(struct conf, key)
+#define G(key)		(offsetof(struct conf, key) + 1)
 
 static const struct verdict_rule verdict_rules[] = {
 	{ "SIZE_LIMIT", ACTION_REJECT, FIXED, "552", "5.3.4", "452", "4.3.4",
@@ -90,6 +93,22 @@ static const struct verdict_rule verdict_rules[] = {
 	{ "DKIM_TEMPERROR", ACTION_ACCEPT, A(dkim_temperror_action), "550",
 	  "5.7.20", "451", "4.4.3",
 	  "DKIM temporary error, try again later" },
+	/* DMARC (dmarc.c): the policy symbols come with a fail whose
+	 * applied policy (after t=y) asks for it; they act only with
+	 * dmarc_enforce = yes.  %s is the From domain. */
+	{ "DMARC_POLICY_REJECT", ACTION_REJECT, A(dmarc_reject_action), "550",
+	  "5.7.1", "451", "4.7.1",
+	  "Unauthenticated mail from %s rejected by the domain's DMARC policy",
+	  G(dmarc_enforce) },
+	{ "DMARC_POLICY_QUARANTINE", ACTION_QUARANTINE,
+	  A(dmarc_quarantine_action), "550", "5.7.1", "451", "4.7.1",
+	  "Unauthenticated mail from %s held by the domain's DMARC policy",
+	  G(dmarc_enforce) },
+	{ "DMARC_TEMPERROR", ACTION_ACCEPT, A(dmarc_temperror_action), "550",
+	  "5.7.1", "451", "4.4.3",
+	  "%s: DMARC temporary error, try again later" },
+	{ "DMARC_PERMERROR", ACTION_ACCEPT, A(dmarc_permerror_action), "550",
+	  "5.7.1", "451", "4.7.1", "%s: DMARC permanent error" },
 	/* envelope (envelope.c); RCPT rules refuse that recipient only */
 	{ "SENDER_ADDR_TOO_LONG", ACTION_REJECT, FIXED, "501", "5.1.7", "451",
 	  "4.1.7", "Bad sender address syntax: address too long" },
@@ -194,6 +213,8 @@ verdict_ar_ours(const char *value, const char *id)
 static enum action
 rule_action(const struct verdict_rule *r, const struct conf *c)
 {
+	if (r->gate && !*(const int *)((const char *)c + r->gate - 1))
+		return ACTION_ACCEPT;
 	if (r->conf_action == FIXED)
 		return r->action;
 	return (enum action)*(const int *)((const char *)c + r->conf_action);

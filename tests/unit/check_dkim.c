@@ -161,6 +161,7 @@ dk_conf(int sign)
 	char err[512];
 
 	c->spf = 0;
+	c->dmarc = 0;		/* check_dmarc.c tests it */
 	free(c->authserv_id);
 	c->authserv_id = strdup("mx.test");
 	if (sign) {

@@ -14,6 +14,7 @@ test_conf(void)
 	char err[128];
 
 	c->dkim = 0;		/* check_dkim.c tests it */
+	c->dmarc = 0;		/* check_dmarc.c tests it */
 	netlist_free(&c->trusted_networks);
 	if (netlist_parse("10.0.0.0/8", &c->trusted_networks, err,
 			  sizeof(err)) != 0)

@@ -48,6 +48,7 @@ feed_capped(struct run *r, const char *text, size_t len, size_t step,
 	struct rawmsg rm;
 
 	r->conf = conf_defaults();
+	r->conf->dmarc = 0;
 	if (max_header > 0)
 		r->conf->max_header_size = max_header;
 	struct rawmsg_sink sink = { r, run_header, run_eoh, run_body, 0 };

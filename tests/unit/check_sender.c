@@ -63,6 +63,7 @@ sender_conf(int case_sensitive)
 {
 	struct conf *c = conf_defaults();
 
+	c->dmarc = 0;
 	strlist_parse(&c->local_domains, "example.com, [127.0.0.1]", 1);
 	strlist_parse(&c->sender_domain_aliases, "example.net=example.com", 1);
 	free(c->sender_myorigin);
@@ -578,6 +579,8 @@ START_TEST(test_from_verdicts)
 	struct verdict v;
 	int own = t->status == ADDR_OK && *t->addrs != '\0';
 	const char *p = t->addrs;
+
+	c->dmarc = 0;
 
 	/* the table's "a@b,c@d": every one must be alice@example.com */
 	while (own && *p) {

@@ -19,6 +19,7 @@ txn_conf(void)
 	struct conf *c = conf_defaults();
 
 	c->spf = 0;
+	c->dmarc = 0;
 	return c;
 }
 

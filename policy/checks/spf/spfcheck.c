@@ -209,6 +209,16 @@ spfcheck_mail(struct txn *t)
 			 r.domain ? r.domain : "-", r.mechanism ? r.mechanism :
 			 (r.problem ? r.problem : "no match"));
 	spfcheck_headers(t, &r, ip, reason);
+	/* for DMARC: the result and the domain of the identity checked */
+	util_strlcpy(t->spf_result, spf_result_name(result),
+		     sizeof(t->spf_result));
+	{
+		const char *at = strrchr(t->mail_from, '@');
+
+		util_strlcpy(t->spf_domain, *t->mail_from == '\0' ?
+			     t->sess->helo : (at ? at + 1 : t->mail_from),
+			     sizeof(t->spf_domain));
+	}
 	/* the HELO identity on its own, as a symbol (RFC 7208 section 2.3) */
 	if (c->spf_helo && *t->sess->helo && *t->mail_from &&
 	    dns_name_ok(t->sess->helo)) {
