@@ -250,7 +250,10 @@ txn_add_header(struct txn *t, const char *name, const char *value,
 	}
 	txn_spool_field(t, name, nlen, value, leadspc);
 	if (leadspc)
-		while (*value == ' ' || *value == '\t')
+		/* as Postfix without HDR_LEADSPC: all leading white space,
+		   a line break of a field folded right after its colon too */
+		while (*value == ' ' || *value == '\t' || *value == '\r' ||
+		       *value == '\n')
 			value++;
 	vlen = strlen(value);
 	if (!header_name_ok(name) &&

@@ -169,12 +169,15 @@ START_TEST(test_spool_message)
 	policy_header(s, "Subject", "  two spaces", 1, &v);
 	policy_header(s, "X-Folded", " a\n\tb\r\n c", 1, &v);
 	policy_header(s, "To", "x@y", 0, &v);
+	policy_header(s, "Cc", "\n\tfolded@y", 1, &v);
 	policy_eoh(s, &v);
 	policy_body(s, (const unsigned char *)"body\r\n", 6, &v);
 	all = spool_all(&s->txn->spool);
 	ck_assert_str_eq(all, "Subject:  two spaces\r\nX-Folded: a\r\n\tb\r\n c"
-			 "\r\nTo: x@y\r\n\r\nbody\r\n");
+			 "\r\nTo: x@y\r\nCc:\r\n\tfolded@y\r\n\r\nbody\r\n");
+	ck_assert_str_eq(s->txn->headers[3].value, "folded@y");
 	ck_assert_str_eq(s->txn->headers[0].value, "two spaces");
+	ck_assert_str_eq(s->txn->headers[1].value, "a\n\tb\r\n c");
 	ck_assert_int_eq(s->txn->size, (long long)strlen(all) - 2);
 	free(all);
 	verdict_clear(&v);
