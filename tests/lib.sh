@@ -79,6 +79,19 @@ rg_conf() {
 	} >"$file"
 }
 
+# rg_valgrind DIR - set the array "wrapper" to run the daemon under
+# valgrind (memcheck: errors and definite leaks make it exit 99, reports in
+# DIR/valgrind.PID), or empty with RG_VALGRIND=no or no valgrind
+rg_valgrind() {
+	wrapper=()
+	if [ "${RG_VALGRIND:-yes}" != no ] && command -v valgrind >/dev/null; then
+		wrapper=(valgrind -q --error-exitcode=99 --leak-check=full --num-callers=40
+			--suppressions="$RG_TOP/tests/valgrind.supp"
+			--errors-for-leak-kinds=definite --show-leak-kinds=definite
+			--log-file="$1/valgrind.%p")
+	fi
+}
+
 # rg_start CONF LOG [WRAPPER...] - start relayguard in the foreground, in the
 # background of this shell; sets RG_PID.  The daemon logs to LOG.
 rg_start() {

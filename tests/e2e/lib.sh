@@ -39,3 +39,25 @@ check() {
 	if "$@"; then t_pass "$T/$name"; else t_fail "$T/$name" "$why"; fi
 }
 
+
+# Sendmail rigs (tests/sendmail.sh; they use $DIR and $SM_DIR):
+# sm_msg NAME FROM TO [SWAKS-ARGS...] - to Sendmail; transcript in $DIR/NAME.txt
+sm_msg() {
+	local name=$1
+	shift
+	sm_send "$@" --header "Subject: $name" --header "X-Test: $name" \
+		--body "e2e test $name" >"$DIR/$name.txt" 2>&1
+	return 0
+}
+# sink_file NAME - the complete message with X-Test NAME in the sink
+sink_file() {
+	local f
+	for f in $(sm_sink_files); do
+		grep -qx "X-Test: $1" "$f" && { echo "$f"; return 0; }
+	done
+	return 1
+}
+# sink_count NAME - messages with X-Test NAME in the sink, complete or not
+sink_count() { grep -lx "X-Test: $1" "$SM_DIR"/sink/* 2>/dev/null | wc -l; }
+# last_reply NAME - the last two server lines of NAME's transcript
+last_reply() { grep '^<' "$DIR/$1.txt" | tail -2 | tr '\n' ' '; }

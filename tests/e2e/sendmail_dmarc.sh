@@ -21,22 +21,6 @@ trap cleanup EXIT
 [ -d "$DIR/sendmail" ] && SM_DIR=$DIR/sendmail sm_stop >/dev/null 2>&1
 SM_DIR=
 rm -rf "$DIR" && mkdir -p "$DIR"
-sm_msg() {
-	local name=$1
-	shift
-	sm_send "$@" --header "Subject: $name" --header "X-Test: $name" \
-		--body "e2e test $name" >"$DIR/$name.txt" 2>&1
-	return 0
-}
-sink_file() {
-	local f
-	for f in $(sm_sink_files); do
-		grep -qx "X-Test: $1" "$f" && { echo "$f"; return 0; }
-	done
-	return 1
-}
-sink_count() { grep -lx "X-Test: $1" "$SM_DIR"/sink/* 2>/dev/null | wc -l; }
-last_reply() { grep '^<' "$DIR/$1.txt" | tail -2 | tr '\n' ' '; }
 
 echo "end to end: DMARC through Sendmail (:$RG_SM_PORT, sink :$RG_SM_SINK_PORT)"
 dns_start "$DIR/dns" >"$DIR/setup.log" 2>&1 || { t_fail "$T/setup" "dns_start: $(tail -3 "$DIR/setup.log")"; exit 0; }

@@ -34,24 +34,6 @@ rm -rf "$DIR" && mkdir -p "$DIR"
 # rg_up - start relayguard, remember its pid for the next run
 rg_up() { rg_start "$CONF" "$LOG" && echo "$RG_PID" >"$DIR/rg.pid"; }
 
-# send NAME FROM TO [SWAKS-ARGS...] - to Sendmail; transcript in $DIR/NAME.txt
-sm_msg() {
-	local name=$1
-	shift
-	sm_send "$@" --header "Subject: $name" --header "X-Test: $name" \
-		--body "e2e test $name" >"$DIR/$name.txt" 2>&1
-	return 0
-}
-# sink_file NAME - the complete message with X-Test NAME in the sink
-sink_file() {
-	local f
-	for f in $(sm_sink_files); do
-		grep -qx "X-Test: $1" "$f" && { echo "$f"; return 0; }
-	done
-	return 1
-}
-# sink_count NAME - messages with X-Test NAME in the sink, complete or not
-sink_count() { grep -lx "X-Test: $1" "$SM_DIR"/sink/* 2>/dev/null | wc -l; }
 sink_with() {
 	local f
 	f=$(sink_file "$1")
@@ -59,7 +41,6 @@ sink_with() {
 }
 # mail_from_reply NAME - the reply to MAIL FROM in NAME's transcript
 mail_from_reply() { grep -A1 '^ -> MAIL FROM' "$DIR/$1.txt" | tail -1; }
-last_reply() { grep '^<' "$DIR/$1.txt" | tail -2 | tr '\n' ' '; }
 
 echo "end to end through Sendmail (:$RG_SM_PORT, sink :$RG_SM_SINK_PORT)"
 sm_setup "$DIR/sendmail" >"$DIR/setup.log" 2>&1 || { t_fail "$T/setup" "sm_setup: $(tail -3 "$DIR/setup.log")"; exit 0; }

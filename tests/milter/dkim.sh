@@ -13,12 +13,7 @@ dir=$RG_TMP/milter-dkim
 rm -rf "$dir" && mkdir -p "$dir"
 PY=/usr/bin/python3
 trap 'rg_stop >/dev/null 2>&1; dns_stop >/dev/null 2>&1' EXIT
-wrapper=()
-if [ "${RG_VALGRIND:-yes}" != no ] && command -v valgrind >/dev/null; then
-	wrapper=(valgrind -q --error-exitcode=99 --leak-check=full --num-callers=40
-		--suppressions="$RG_TOP/tests/valgrind.supp"
-		--errors-for-leak-kinds=definite --log-file="$dir/valgrind.%p")
-fi
+rg_valgrind "$dir"
 echo "DKIM through the milter protocol"
 dns_start "$dir/dns" >"$dir/setup.log" 2>&1 || { t_fail milter/dkim-setup "dns_start failed"; exit 0; }
 openssl genrsa -out "$dir/in.pem" 2048 2>/dev/null

@@ -10,12 +10,7 @@ export RG_SOCKET="inet:$RG_MILTER_PORT@127.0.0.1"
 dir=$RG_TMP/milter
 rm -rf "$dir" && mkdir -p "$dir"
 
-wrapper=()
-if [ "${RG_VALGRIND:-yes}" != no ] && command -v valgrind >/dev/null; then
-	wrapper=(valgrind -q --error-exitcode=99 --leak-check=full --suppressions="$RG_TOP/tests/valgrind.supp"
-		--errors-for-leak-kinds=definite --show-leak-kinds=definite
-		--log-file="$dir/valgrind.%p")
-fi
+rg_valgrind "$dir"
 
 # run_scripts LOG SCRIPT... - each script is one test
 run_scripts() {

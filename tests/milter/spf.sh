@@ -10,11 +10,7 @@ export RG_SOCKET="inet:$RG_MILTER_PORT@127.0.0.1"
 dir=$RG_TMP/milter-spf
 rm -rf "$dir" && mkdir -p "$dir"
 trap 'rg_stop >/dev/null 2>&1; dns_stop >/dev/null 2>&1' EXIT
-wrapper=()
-if [ "${RG_VALGRIND:-yes}" != no ] && command -v valgrind >/dev/null; then
-	wrapper=(valgrind -q --error-exitcode=99 --leak-check=full --suppressions="$RG_TOP/tests/valgrind.supp"
-		--errors-for-leak-kinds=definite --log-file="$dir/valgrind.%p")
-fi
+rg_valgrind "$dir"
 echo "SPF through the milter protocol"
 dns_start "$dir/dns" >"$dir/setup.log" 2>&1 || { t_fail milter/spf-setup "dns_start failed"; exit 0; }
 cat >>"$(dns_zone_file)" <<'ZONE'
