@@ -732,11 +732,18 @@ check_main(int argc, char **argv)
 		return 2;
 	}
 	log_open(LOG_SINK_STDERR, conf->log_facility, conf->log_level);
+	/* what the daemon loads at start: the same refusal, the same engine */
+	if (policy_start(conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", conf->path, err);
+		conf_unref(conf);
+		return 2;
+	}
 	if (a.file && strcmp(a.file, "-") != 0 &&
 	    (fp = fopen(a.file, "rb")) == NULL) {
 		fprintf(stderr, "relayguard check: %s: %s\n", a.file,
 			strerror(errno));
 		conf_unref(conf);
+		policy_stop();
 		return 1;
 	}
 	max_header = conf->max_header_size;
@@ -816,5 +823,6 @@ check_main(int argc, char **argv)
 	sbuf_free(&cm.refused);
 	if (fp != stdin)
 		fclose(fp);
+	policy_stop();
 	return rc;
 }

@@ -41,6 +41,7 @@
 #include "dkimcmd.h"
 #include "log.h"
 #include "loginmap.h"
+#include "policy.h"
 #include "signals.h"
 #include "util.h"
 
@@ -110,6 +111,7 @@ daemon_reload(void)
 	daemon_current = fresh;
 	pthread_mutex_unlock(&daemon_lock);
 	log_info("configuration reloaded from %s", fresh->path);
+	policy_reload(fresh);
 	daemon_warnings(fresh);
 	if (fresh->login_map)
 		log_info("sender_login_maps: the text file %s, %zu entries",
@@ -425,6 +427,15 @@ daemon_run(struct conf *c, int foreground)
 		daemon_pid_file = NULL;	/* not ours: leave it alone */
 		return 1;
 	}
+	/* the virus signatures: a database that does not load stops here */
+	{
+		char err[1024];
+
+		if (policy_start(c, err, sizeof(err)) != 0) {
+			log_err("%s: %s", c->path, err);
+			return daemon_fail();
+		}
+	}
 	if (!foreground && daemon_detach(&ready) != 0) {
 		log_err("cannot detach: %s", strerror(errno));
 		return daemon_fail();
@@ -434,6 +445,7 @@ daemon_run(struct conf *c, int foreground)
 
 	signals_block();
 	signals_start(daemon_reload, daemon_drain);
+	policy_background();
 	daemon_warnings(c);
 	log_info("relayguard %s listening on %s (%s)", PACKAGE_VERSION,
 		 c->socket, c->path);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "av.h"
+#include "avengine.h"
 #include "dkimsign.h"
 #include "dkimverify.h"
 #include "dmarc.h"
@@ -98,6 +100,9 @@ static const struct policy_check policy_checks[] = {
 	/* DMARC after DKIM and SPF: it reads their results */
 	{ "dmarc", dmarc_enabled, POLICY_NEED_HEADERS, NULL, NULL,
 	  { [STAGE_EOM] = dmarc_eom }, NULL },
+	/* the virus scan reads the whole spool at end of message */
+	{ "av", av_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
+	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOM] = av_eom }, NULL },
 	/* signing last: it signs what every other check let through */
 	{ "dkimsign", dkimsign_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOH] = dkimsign_eoh,
@@ -138,6 +143,33 @@ policy_needs(const struct conf *c)
 	if (needs & POLICY_NEED_BODY)
 		needs |= POLICY_NEED_SPOOL;
 	return needs;
+}
+
+int
+policy_start(const struct conf *c, char *err, size_t errlen)
+{
+	if (c->av && c->av_backend == AV_BACKEND_LIBCLAMAV)
+		return av_engine_start(c, err, errlen);
+	return 0;
+}
+
+void
+policy_background(void)
+{
+	av_engine_thread();
+}
+
+void
+policy_reload(const struct conf *c)
+{
+	if (c->av && c->av_backend == AV_BACKEND_LIBCLAMAV)
+		av_engine_reconfigure(c);
+}
+
+void
+policy_stop(void)
+{
+	av_engine_stop();
 }
 
 /* policy_end - log a verdict that ends something; returns POLICY_END */

@@ -33,6 +33,18 @@ enum policy_rc { POLICY_CONTINUE, POLICY_END, POLICY_REFUSED };
 /* policy_needs - the steps this configuration's checks take part in */
 unsigned policy_needs(const struct conf *);
 
+/*
+ * policy_start - what the checks load once for the process (the ClamAV
+ * engine), before the daemon detaches; 0, or -1 with why in err
+ */
+int policy_start(const struct conf *, char *err, size_t errlen);
+/* policy_background - start the checks' threads (after detaching) */
+void policy_background(void);
+/* policy_reload - SIGHUP: a new configuration is in place */
+void policy_reload(const struct conf *);
+/* policy_stop - free what policy_start loaded */
+void policy_stop(void);
+
 int policy_connect(struct session *, const char *addr, const char *name,
 		   struct verdict *);
 int policy_helo(struct session *, const char *helo, struct verdict *);

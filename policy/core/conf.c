@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -58,6 +59,8 @@ struct conf_key {
 };
 
 static const char *const spf_engines[] = { "builtin", "libspf2", NULL };
+static const char *const av_backends[] = { "libclamav", "clamd", NULL };
+static const char *const av_reloads[] = { "concurrent", "blocking", NULL };
 
 #define OFF(field) offsetof(struct conf, field)
 
@@ -146,7 +149,30 @@ static const struct conf_key conf_table[] = {
 	{ "dmarc_exempt_domains", CT_DOMAINS, OFF(dmarc_exempt_domains), "",
 	  0, 0 },
 	{ "dmarc_report_log", CT_STRING, OFF(dmarc_report_log), "", 0, 0 },
+	{ "av", CT_BOOL, OFF(av), "yes", 0, 0 },
+	{ "av_backend", CT_ENUM, OFF(av_backend), "libclamav", 0, 0,
+	  av_backends },
 	{ "clamav_database", CT_STRING, OFF(clamav_database), "", 0, 0 },
+	{ "av_required", CT_BOOL, OFF(av_required), "yes", 0, 0 },
+	{ "av_action", CT_ACTION, OFF(av_action), "reject", 0, 0 },
+	{ "av_error_action", CT_ACTION, OFF(av_error_action), "tempfail", 0, 0 },
+	{ "av_outbound_error_action", CT_ACTION, OFF(av_outbound_error_action),
+	  "tempfail", 0, 0 },
+	{ "av_headers", CT_BOOL, OFF(av_headers), "no", 0, 0 },
+	{ "av_timeout", CT_DURATION, OFF(av_timeout), "2m", 100, 3600000 },
+	{ "av_max_scansize", CT_SIZE, OFF(av_max_scansize), "400M", 0, 0 },
+	{ "av_max_filesize", CT_SIZE, OFF(av_max_filesize), "100M", 0, 0 },
+	{ "av_max_recursion", CT_INT, OFF(av_max_recursion), "17", 1, 100 },
+	{ "av_max_files", CT_INT, OFF(av_max_files), "10000", 1, 1000000 },
+	{ "av_reload", CT_ENUM, OFF(av_reload), "concurrent", 0, 0, av_reloads },
+	{ "av_reload_wait", CT_DURATION, OFF(av_reload_wait), "30s", 0,
+	  600000 },
+	{ "av_check_interval", CT_DURATION, OFF(av_check_interval), "60s", 0,
+	  86400000 },
+	{ "clamd_socket", CT_SOCKET, OFF(clamd_socket),
+	  "unix:/run/clamav/clamd.ctl", 0, 0 },
+	{ "clamd_chunk_size", CT_SIZE, OFF(clamd_chunk_size), "64k", 0, 0 },
+	{ "clamd_stream_max", CT_SIZE, OFF(clamd_stream_max), "25M", 0, 0 },
 };
 
 #define CONF_NKEYS (sizeof(conf_table) / sizeof(conf_table[0]))
@@ -750,6 +776,18 @@ conf_finish(struct conf *c, const char *name, const int *seen, char *err,
 		if (c->login_map == NULL)
 			return -1;
 	}
+	/* a database named must be there, unless the site says it may wait
+	 * (the default, /var/lib/clamav, is used once freshclam fills it) */
+	if (c->av && c->av_backend == AV_BACKEND_LIBCLAMAV && c->av_required &&
+	    *c->clamav_database != '\0' &&
+	    !conf_av_has_signatures(c->clamav_database, why, sizeof(why))) {
+		snprintf(err, errlen, "%s:%d: clamav_database %s (install "
+			 "clamav-freshclam and run freshclam, point "
+			 "clamav_database at signatures, or set av_required = "
+			 "no)", name, conf_key_line(seen, "clamav_database"),
+			 why);
+		return -1;
+	}
 	if ((*c->dkim_key_table == '\0') != (*c->dkim_signing_table == '\0')) {
 		snprintf(err, errlen, "%s:%d: dkim_key_table and "
 			 "dkim_signing_table go together: set both or neither",
@@ -764,6 +802,67 @@ conf_finish(struct conf *c, const char *name, const int *seen, char *err,
 			return -1;
 	}
 	return 0;
+}
+
+/* the endings of the files libclamav loads as signatures */
+static const char *const conf_sig_exts[] = {
+	".cvd", ".cld", ".cud", ".ndb", ".ndu", ".hdb", ".hdu", ".hsb", ".hsu",
+	".mdb", ".mdu", ".msb", ".msu", ".ldb", ".ldu", ".cdb", ".idb", ".cbc",
+	".pdb", ".gdb", ".wdb", ".yar", ".yara", ".ftm", ".crb", ".imp", NULL
+};
+
+/* conf_is_sigfile - does the name end as a signature file does */
+static int
+conf_is_sigfile(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; conf_sig_exts[i]; i++) {
+		size_t e = strlen(conf_sig_exts[i]);
+
+		if (n > e && strcasecmp(name + n - e, conf_sig_exts[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+const char *
+conf_av_database(const struct conf *c)
+{
+	return *c->clamav_database ? c->clamav_database :
+	    CONF_CLAMAV_DEFAULT_DB;
+}
+
+int
+conf_av_has_signatures(const char *path, char *why, size_t len)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	if (stat(path, &st) != 0) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (access(path, R_OK) != 0) {
+			snprintf(why, len, "%s: %s", path, strerror(errno));
+			return 0;
+		}
+		return 1;
+	}
+	if ((d = opendir(path)) == NULL) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' && conf_is_sigfile(de->d_name))
+			n++;
+	closedir(d);
+	if (n == 0)
+		snprintf(why, len, "%s: no virus signatures there", path);
+	return n > 0;
 }
 
 int

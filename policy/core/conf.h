@@ -116,9 +116,33 @@ struct conf {
 	struct strlist	dmarc_exempt_domains;	/* policy never enforced */
 	char		*dmarc_report_log;	/* JSON lines; "" none */
 
-	/* later checks: parsed and validated now, used by their modules */
-	char		*clamav_database;
+	/* virus scan (av.c, avengine.c, avclamd.c): every message */
+	int		av;
+	int		av_backend;		/* enum av_backend */
+	char		*clamav_database;	/* "": /var/lib/clamav when it
+						   holds signatures */
+	int		av_required;		/* refuse to start without */
+	int		av_action;		/* a virus */
+	int		av_error_action;	/* not scanned whole, inbound */
+	int		av_outbound_error_action;
+	int		av_headers;		/* X-Virus-Scanned/-Status */
+	int		av_timeout;		/* ms, one scan */
+	long long	av_max_scansize;	/* libclamav's limits */
+	long long	av_max_filesize;
+	int		av_max_recursion;
+	int		av_max_files;
+	int		av_reload;		/* enum av_reload */
+	int		av_reload_wait;		/* ms, blocking reload */
+	int		av_check_interval;	/* ms, 0: no background check */
+	char		*clamd_socket;
+	long long	clamd_chunk_size;
+	long long	clamd_stream_max;	/* clamd's StreamMaxLength */
 };
+
+enum av_backend { AV_BACKEND_LIBCLAMAV, AV_BACKEND_CLAMD };
+enum av_reload { AV_RELOAD_CONCURRENT, AV_RELOAD_BLOCKING };
+/* the database when clamav_database is empty (Debian's freshclam) */
+#define CONF_CLAMAV_DEFAULT_DB	"/var/lib/clamav"
 
 /*
  * conf_load - read and check a file; NULL with "FILE:LINE: why" in err.
@@ -147,6 +171,14 @@ void conf_dump(const struct conf *, FILE *);
  * that needs it is tempfailed meanwhile), but worth saying at start
  */
 int conf_temp_dir_ok(const struct conf *, char *why, size_t len);
+/* conf_av_database - the signature database to load (file or directory) */
+const char *conf_av_database(const struct conf *);
+/*
+ * conf_av_has_signatures - does path hold signature files (a directory)
+ * or is it a readable file?  0 with why filled if not.  A quick look, not
+ * a load: a corrupt file is found when the engine loads it.
+ */
+int conf_av_has_signatures(const char *path, char *why, size_t len);
 /* conf_hostname - this host's name: the default of authserv_id */
 const char *conf_hostname(void);
 

@@ -321,6 +321,16 @@ txn_add_signature(struct txn *t, const char *name, const char *value)
 }
 
 void
+txn_strip_header(struct txn *t, const char *name)
+{
+	for (size_t i = 0; i < t->nstrip; i++)
+		if (strcasecmp(t->strip[i], name) == 0)
+			return;
+	if (t->nstrip < sizeof(t->strip) / sizeof(t->strip[0]))
+		t->strip[t->nstrip++] = name;
+}
+
+void
 txn_set_slot(struct txn *t, enum txn_slot i, void *data,
 	     void (*free_fn)(void *))
 {

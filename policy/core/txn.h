@@ -83,6 +83,8 @@ struct txn {
 	size_t		ntraces;
 	struct txn_trace *sigs;		/* DKIM-Signature: above all others */
 	size_t		nsigs;
+	const char	*strip[4];	/* names whose incoming fields go */
+	size_t		nstrip;
 	struct txn_slot_state slot[TXN_NSLOTS];
 	struct sbuf	auth_results;	/* "spf=pass smtp.mailfrom=a@b"; ... */
 	/* SPF's outcome for DMARC's SPF alignment (set by spfcheck.c) */
@@ -123,6 +125,11 @@ void txn_add_trace(struct txn *, const char *name, const char *value);
  * above the trace headers and Authentication-Results (value copied)
  */
 void txn_add_signature(struct txn *, const char *name, const char *value);
+/*
+ * txn_strip_header - remove every incoming field of that name (a header
+ * the check writes itself, so a forged copy must go); name is static
+ */
+void txn_strip_header(struct txn *, const char *name);
 /* txn_set_slot - a check's state for this transaction (the old one freed) */
 void txn_set_slot(struct txn *, enum txn_slot, void *data,
 		  void (*free_fn)(void *));

@@ -27,6 +27,8 @@ struct verdict_rule {
 	const char	*text;
 	ptrdiff_t	gate;		/* 0, or G(key): the rule acts only
 					   when that yes/no key is yes */
+	ptrdiff_t	conf_action_out;	/* 0, or A(key): the action
+						   for outbound mail */
 };
 
 #define FIXED		(-1)
@@ -109,6 +111,23 @@ static const struct verdict_rule verdict_rules[] = {
 	  "%s: DMARC temporary error, try again later" },
 	{ "DMARC_PERMERROR", ACTION_ACCEPT, A(dmarc_permerror_action), "550",
 	  "5.7.1", "451", "4.7.1", "%s: DMARC permanent error" },
+	/* virus scan (av.c): %s is the virus name, or why the message could
+	 * not be scanned whole, which follows av_error_action inbound and
+	 * av_outbound_error_action for the site's own users */
+	{ "AV_VIRUS", ACTION_REJECT, A(av_action), "554", "5.7.1", "451",
+	  "4.7.1", "Message contains virus %s" },
+	{ "AV_ENCRYPTED", ACTION_TEMPFAIL, A(av_error_action), "554", "5.7.1",
+	  "451", "4.3.0", "Message could not be scanned for viruses: %s", 0,
+	  A(av_outbound_error_action) },
+	{ "AV_LIMIT", ACTION_TEMPFAIL, A(av_error_action), "554", "5.3.4",
+	  "451", "4.3.0", "Message could not be scanned for viruses: %s", 0,
+	  A(av_outbound_error_action) },
+	{ "AV_SCAN_ERROR", ACTION_TEMPFAIL, A(av_error_action), "554", "5.3.0",
+	  "451", "4.3.0", "Message could not be scanned for viruses: %s", 0,
+	  A(av_outbound_error_action) },
+	{ "AV_UNAVAILABLE", ACTION_TEMPFAIL, A(av_error_action), "554", "5.3.0",
+	  "451", "4.3.0", "Message could not be scanned for viruses: %s", 0,
+	  A(av_outbound_error_action) },
 	/* envelope (envelope.c); RCPT rules refuse that recipient only */
 	{ "SENDER_ADDR_TOO_LONG", ACTION_REJECT, FIXED, "501", "5.1.7", "451",
 	  "4.1.7", "Bad sender address syntax: address too long" },
@@ -211,10 +230,13 @@ verdict_ar_ours(const char *value, const char *id)
 
 /* rule_action - the action a rule takes under this configuration */
 static enum action
-rule_action(const struct verdict_rule *r, const struct conf *c)
+rule_action(const struct verdict_rule *r, const struct conf *c, int outbound)
 {
 	if (r->gate && !*(const int *)((const char *)c + r->gate - 1))
 		return ACTION_ACCEPT;
+	if (outbound && r->conf_action_out)
+		return (enum action)*(const int *)((const char *)c +
+		    r->conf_action_out);
 	if (r->conf_action == FIXED)
 		return r->action;
 	return (enum action)*(const int *)((const char *)c + r->conf_action);
@@ -228,6 +250,7 @@ rule_action(const struct verdict_rule *r, const struct conf *c)
 struct verdict_sets {
 	const struct symbols	*v[3];
 	const struct conf	*conf;
+	int			outbound;	/* the transaction's mode */
 };
 
 static const struct symbol *
@@ -255,7 +278,7 @@ verdict_strongest(const struct verdict_sets *sets, enum action *out)
 
 		if (verdict_find(sets, r->symbol) == NULL)
 			continue;
-		a = rule_action(r, sets->conf);
+		a = rule_action(r, sets->conf, sets->outbound);
 		if (best == NULL || a > best_action) {
 			best = r;
 			best_action = a;
@@ -328,8 +351,14 @@ verdict_headers(const struct session *s, const struct txn *m,
 	for (size_t i = m->nheaders; i-- > 0;) {
 		const struct txn_header *h = &m->headers[i];
 
-		if (*name && strcasecmp(h->name, name) == 0)
-			verdict_header_push(&v->remove, &v->nremove, name,
+		const char *strip = *name && strcasecmp(h->name, name) == 0 ?
+		    name : NULL;
+
+		for (size_t j = 0; strip == NULL && j < m->nstrip; j++)
+			if (strcasecmp(h->name, m->strip[j]) == 0)
+				strip = m->strip[j];
+		if (strip)
+			verdict_header_push(&v->remove, &v->nremove, strip,
 					    NULL, h->index, 0);
 		else if (strcasecmp(h->name, "Authentication-Results") == 0 &&
 			 verdict_ar_ours(h->value, id))
@@ -367,6 +396,7 @@ verdict_decide(const struct session *s, const struct txn *t,
 {
 	struct verdict_sets sets = {
 		{ &s->symbols, t ? &t->symbols : NULL, extra }, s->conf,
+		t != NULL && t->mode == TXN_OUTBOUND,
 	};
 	enum action a;
 	const struct verdict_rule *r = verdict_strongest(&sets, &a);

@@ -13,6 +13,9 @@ enum av_status {
 				   error); the message is not known clean */
 	AV_UNAVAILABLE,		/* no engine to ask: none loaded, clamd down,
 				   refused or too slow; name says which */
+	AV_LIMIT,		/* a scan limit was reached (size, recursion,
+				   files, time): not scanned whole */
+	AV_ENCRYPTED,		/* an encrypted archive or document */
 };
 
 struct av_result {
