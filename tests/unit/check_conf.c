@@ -232,7 +232,8 @@ START_TEST(test_relative_paths)
 	struct conf *c;
 
 	snprintf(conf_text, sizeof(conf_text), "sender_login_maps = %s\n"
-		 "pid_file = run/rg.pid\nclamav_database = /var/lib/clamav\n",
+		 "pid_file = run/rg.pid\nclamav_database = sigs\n"
+		 "av_required = no\n",
 		 slash + 1);
 	p = write_file("rel.conf", conf_text);
 	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
@@ -244,7 +245,8 @@ START_TEST(test_relative_paths)
 	ck_assert_str_eq(c->sender_login_maps, map);
 	snprintf(want, sizeof(want), "%s/run/rg.pid", unit_tmpdir());
 	ck_assert_str_eq(c->pid_file, want);
-	ck_assert_str_eq(c->clamav_database, "/var/lib/clamav");
+	snprintf(want, sizeof(want), "%s/sigs", unit_tmpdir());
+	ck_assert_str_eq(c->clamav_database, want);
 	ck_assert_str_eq(c->dnssec_trust_anchor, "");
 	conf_unref(c);
 }
