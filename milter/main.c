@@ -25,6 +25,7 @@
 #include "loginmap.h"
 #include "daemon.h"
 #include "log.h"
+#include "policy.h"
 #include "spfcmd.h"
 #include "dkimcmd.h"
 
@@ -96,6 +97,14 @@ main(int argc, char **argv)
 
 			if (!conf_temp_dir_ok(c, why, sizeof(why)))
 				fprintf(stderr, "relayguard: warning: %s\n", why);
+			/* the signatures load as at start (a corrupt file) */
+			log_set_level(LOG_WARNING);
+			if (policy_start(c, err, sizeof(err)) != 0) {
+				fprintf(stderr, "%s\n", err);
+				conf_unref(c);
+				return 1;
+			}
+			policy_stop();
 		}
 		/* say what is read: "hash:/etc/postfix/x" means the text file */
 		if (!print && c->login_map)

@@ -776,6 +776,7 @@ conf_finish(struct conf *c, const char *name, const int *seen, char *err,
 		if (c->login_map == NULL)
 			return -1;
 	}
+	c->clamav_database_line = conf_key_line(seen, "clamav_database");
 	/* a database named must be there, unless the site says it may wait
 	 * (the default, /var/lib/clamav, is used once freshclam fills it) */
 	if (c->av && c->av_backend == AV_BACKEND_LIBCLAMAV && c->av_required &&

@@ -121,6 +121,7 @@ struct conf {
 	int		av_backend;		/* enum av_backend */
 	char		*clamav_database;	/* "": /var/lib/clamav when it
 						   holds signatures */
+	int		clamav_database_line;	/* where it was set, or 0 */
 	int		av_required;		/* refuse to start without */
 	int		av_action;		/* a virus */
 	int		av_error_action;	/* not scanned whole, inbound */

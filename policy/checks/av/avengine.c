@@ -192,6 +192,20 @@ av_limits(struct cl_engine *cl, const struct av_settings *s, char *why,
 	return 0;
 }
 
+/*
+ * av_found - libclamav names what it found here too: cl_scandesc leaves
+ * its own name pointer NULL for some heuristics (a message over
+ * MaxFileSize), the callback still has it.  context is the result.
+ */
+static void
+av_found(int fd, const char *virname, void *context)
+{
+	struct av_result *r = context;
+
+	if (r != NULL && virname != NULL && r->name[0] == '\0')
+		util_strlcpy(r->name, virname, sizeof(r->name));
+}
+
 /* av_load - load and compile a new engine; NULL with why */
 static struct av_engine *
 av_load(const struct av_settings *s, char *why, size_t len)
@@ -231,6 +245,7 @@ av_load(const struct av_settings *s, char *why, size_t len)
 		cl_engine_free(cl);
 		return NULL;
 	}
+	cl_engine_set_clcb_virus_found(cl, av_found);
 	e = xcalloc(1, sizeof(*e));
 	e->cl = cl;
 	e->sigs = sigs;
@@ -452,8 +467,9 @@ av_engine_start(const struct conf *c, char *err, size_t errlen)
 		e = av_load(&s, why, sizeof(why));
 	av_watch(s.path);
 	if (e == NULL && s.required) {
-		snprintf(err, errlen, "virus scanning: %s (set av_required = "
-			 "no to start without)", why);
+		snprintf(err, errlen, "%s:%d: clamav_database %s (set "
+			 "av_required = no to start without)", c->path,
+			 c->clamav_database_line, why);
 		return -1;
 	}
 	pthread_mutex_lock(&av.lock);
@@ -622,15 +638,19 @@ av_engine_scan(const struct spool_view *view, struct av_result *r)
 			rc = CL_EMEM;
 		} else {
 			rc = cl_scanmap_callback(map, NULL, &name, &scanned,
-						 e->cl, &opts, NULL);
+						 e->cl, &opts, r);
 			cl_fmap_close(map);
 		}
 	} else {
-		rc = cl_scandesc(view->fd, NULL, &name, &scanned, e->cl, &opts);
+		rc = cl_scandesc_callback(view->fd, NULL, &name, &scanned,
+					  e->cl, &opts, r);
 	}
 	if (rc == CL_VIRUS) {
 		r->status = AV_INFECTED;
-		util_strlcpy(r->name, name ? name : "unnamed", sizeof(r->name));
+		if (name != NULL)
+			util_strlcpy(r->name, name, sizeof(r->name));
+		else if (r->name[0] == '\0')
+			util_strlcpy(r->name, "unnamed", sizeof(r->name));
 	} else if (rc == CL_CLEAN) {
 		r->status = AV_CLEAN;
 	} else if (av_limit_rc(rc)) {
