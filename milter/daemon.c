@@ -409,6 +409,9 @@ daemon_run(struct conf *c, int foreground)
 
 	daemon_current = c;	/* takes the caller's reference */
 	daemon_pid_file = xstrdup(c->pid_file);
+	/* from here on SIGHUP and SIGTERM wait for libmilter's handler: one
+	 * sent while the signatures load must not kill the daemon */
+	signals_block();
 	/* everything that can fail, before detaching, with stderr (the
 	 * user was looked up by conf_load()) */
 	if (smfi_register(*milter_desc()) == MI_FAILURE) {
@@ -443,7 +446,6 @@ daemon_run(struct conf *c, int foreground)
 	if (daemon_pidfile_write(c->pid_file) != 0 || daemon_drop(c) != 0)
 		return daemon_fail();
 
-	signals_block();
 	signals_start(daemon_reload, daemon_drain);
 	policy_background();
 	daemon_warnings(c);
