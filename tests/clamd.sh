@@ -108,7 +108,7 @@ _clamd_log_tail() {
 }
 
 clamd_start() {
-	local dir=${1:-} sigdir=${2:-} end
+	local dir=${1:-} sigdir=${2:-} end launched
 	if [ -z "$dir" ] || [ -z "$sigdir" ]; then
 		_clamd_err "usage: clamd_start DIR SIGDIR"
 		return 1
@@ -146,6 +146,7 @@ EOF
 	rm -f "$CLAMD_DIR/clamd.sock" "$CLAMD_DIR/clamd.pid"
 	setsid "$CLAMD_BIN" -c "$CLAMD_DIR/clamd.conf" </dev/null >>"$CLAMD_DIR/clamd.out" 2>&1 &
 	CLAMD_PID=$!
+	launched=$!
 	end=$(($(_clamd_ms) + RG_CLAMD_WAIT * 1000))
 	until [ "$(clamd_ask "$CLAMD_DIR/clamd.sock" PING)" = PONG ] &&
 		ss -Hlnt "sport = :$RG_CLAMD_PORT" 2>/dev/null | grep -q .; do
@@ -153,7 +154,14 @@ EOF
 		# then names clamd, $! does not
 		_clamd_pid_is "$CLAMD_PID" ||
 			CLAMD_PID=$(cat "$CLAMD_DIR/clamd.pid" 2>/dev/null)
-		if ! clamd_running || [ "$(_clamd_ms)" -ge "$end" ]; then
+		if ! clamd_running; then
+			_clamd_err "clamd exited before it answered PING"
+			wait "$launched" 2>/dev/null	# reap it
+			_clamd_log_tail
+			clamd_stop
+			return 1
+		fi
+		if [ "$(_clamd_ms)" -ge "$end" ]; then
 			_clamd_err "clamd did not answer PING within $RG_CLAMD_WAIT s"
 			_clamd_log_tail
 			clamd_stop

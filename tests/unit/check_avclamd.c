@@ -2,7 +2,8 @@
  * check_avclamd - the clamd client against a fake clamd in this process
  * (a thread serving one connection on a unix socket under unit_tmpdir(),
  * or on 127.0.0.1 with an ephemeral port): answers clean, infected, the
- * size limit and other errors, silence (the deadline), a connection
+ * size limit (also mid-stream) and other errors, an answer before the
+ * whole message was sent, silence (the deadline), a connection
  * closed or reset, refused, a missing socket, answers without a NUL or
  * not printable, a message from a file in several chunks (the fake
  * checks every byte), an empty message, and a message over max (no
@@ -42,13 +43,13 @@ enum fake_mode {
 	FAKE_REPLY,		/* read the stream, answer, close */
 	FAKE_SILENT,		/* read the stream, never answer */
 	FAKE_CLOSE,		/* close at once */
-	FAKE_LIMIT,		/* answer the size limit past limit bytes */
+	FAKE_LIMIT,		/* past limit bytes: answer, close */
 	FAKE_RESET,		/* read some, then reset (RST), no answer */
 };
 
 struct fake {
 	enum fake_mode	mode;
-	const char	*reply;		/* what FAKE_REPLY answers */
+	const char	*reply;		/* what FAKE_REPLY, FAKE_LIMIT answer */
 	size_t		replylen;	/* with or without its NUL */
 	size_t		limit;		/* FAKE_LIMIT, FAKE_RESET */
 	int		lfd;		/* listening socket */
@@ -112,12 +113,19 @@ fake_inet(struct fake *f)
 {
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
+	int rcvbuf = 4096;
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(f->lfd, 0);
+	/*
+	 * a small window (set before listen, so the connection has it), so
+	 * a client cannot hand a whole big message to the kernels while the
+	 * fake stops reading: loopback TCP buffers grow to megabytes
+	 */
+	setsockopt(f->lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	ck_assert_int_eq(listen(f->lfd, 4), 0);
 	ck_assert_int_eq(getsockname(f->lfd, (struct sockaddr *)&sin, &len), 0);
@@ -193,7 +201,6 @@ fake_stream(struct fake *f, int fd)
 static void *
 fake_main(void *arg)
 {
-	static const char limit[] = "INSTREAM size limit exceeded. ERROR";
 	struct fake *f = arg;
 	struct pollfd pfd = { .fd = f->lfd, .events = POLLIN };
 	struct timeval tv = { .tv_sec = FAKE_WAIT_MS / 1000 };
@@ -211,14 +218,12 @@ fake_main(void *arg)
 		fake_stream(f, fd);
 	switch (f->mode) {
 	case FAKE_REPLY:
+	case FAKE_LIMIT:
+		/* FAKE_LIMIT as clamd: answer, close with the rest unread */
 		send(fd, f->reply, f->replylen, MSG_NOSIGNAL);
 		break;
 	case FAKE_SILENT:
 		fake_drain(fd);
-		break;
-	case FAKE_LIMIT:
-		/* as clamd: answer, close with the rest unread */
-		send(fd, limit, sizeof(limit), MSG_NOSIGNAL);
 		break;
 	case FAKE_RESET:
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -360,7 +365,8 @@ END_TEST
 
 /* scan_big - 4 MB through a fake that stops reading past limit bytes */
 static void
-scan_big(int inet, enum fake_mode mode, size_t limit, struct av_result *r)
+scan_big(int inet, enum fake_mode mode, size_t limit, const char *reply,
+	 struct av_result *r)
 {
 	size_t len = 4 << 20;
 	unsigned char *big = xmalloc(len);
@@ -368,7 +374,7 @@ scan_big(int inet, enum fake_mode mode, size_t limit, struct av_result *r)
 	struct fake f;
 
 	memset(big, 'a', len);
-	fake_start(&f, inet, mode, NULL, 0, limit);
+	fake_start(&f, inet, mode, reply, reply ? strlen(reply) + 1 : 0, limit);
 	avclamd_scan(f.sock, &v, 65536, len, 5000, r);
 	fake_end(&f);
 	ck_assert_msg(printable(r->name), "not printable: %s", r->name);
@@ -385,9 +391,25 @@ START_TEST(test_limit_midstream)
 {
 	struct av_result r;
 
-	scan_big(_i, FAKE_LIMIT, 1000, &r);
+	scan_big(_i, FAKE_LIMIT, 1000, "INSTREAM size limit exceeded. ERROR",
+		 &r);
 	ck_assert_int_eq(r.status, AV_ERROR);
 	ck_assert_msg(strstr(r.name, "StreamMaxLength") != NULL, "%s", r.name);
+}
+END_TEST
+
+/* "OK" before the whole message was sent is not clean; a virus is one */
+START_TEST(test_early_answer)
+{
+	struct av_result r;
+
+	scan_big(_i, FAKE_LIMIT, 1000, "stream: OK", &r);
+	ck_assert_int_eq(r.status, AV_ERROR);
+	ck_assert_msg(strstr(r.name, "answered OK before the whole message")
+		      != NULL, "%s", r.name);
+	scan_big(_i, FAKE_LIMIT, 1000, "stream: Early.Virus FOUND", &r);
+	ck_assert_int_eq(r.status, AV_INFECTED);
+	ck_assert_str_eq(r.name, "Early.Virus");
 }
 END_TEST
 
@@ -449,7 +471,7 @@ START_TEST(test_reset)
 {
 	struct av_result r;
 
-	scan_big(_i, FAKE_RESET, 5000, &r);
+	scan_big(_i, FAKE_RESET, 5000, NULL, &r);
 	ck_assert_int_eq(r.status, AV_UNAVAILABLE);
 	ck_assert_msg(strstr(r.name, "connection closed") != NULL, "%s",
 		      r.name);
@@ -800,6 +822,7 @@ avclamd_suite(void)
 	/* loop tests: 0 on the unix socket, 1 on 127.0.0.1 */
 	tcase_add_loop_test(tc, test_reply, 0, 2 * NREPLY);
 	tcase_add_loop_test(tc, test_limit_midstream, 0, 2);
+	tcase_add_loop_test(tc, test_early_answer, 0, 2);
 	tcase_add_loop_test(tc, test_long_reply, 0, 2);
 	tcase_add_loop_test(tc, test_timeout, 0, 2);
 	tcase_add_loop_test(tc, test_closed, 0, 2);

@@ -12,7 +12,8 @@
  * clamd stops reading and closes the connection when a stream passes its
  * StreamMaxLength, after writing "INSTREAM size limit exceeded. ERROR":
  * so a send that fails with EPIPE or ECONNRESET, or finds the socket
- * readable, goes on to read what clamd said before anything is judged.
+ * readable, goes on to read what clamd said before anything is judged
+ * (an OK then is not believed: the message was not sent whole).
  * The answer is read up to its NUL, EOF, or AVCLAMD_REPLY_MAX bytes.
  *
  * Results: "stream: OK" is AV_CLEAN; "stream: NAME FOUND" AV_INFECTED
@@ -449,7 +450,11 @@ clamd_judge(struct clamd *c, char *buf, int stopped)
 	if (strncmp(p, "stream: ", 8) == 0)
 		p += 8;
 	len = strlen(p);
-	if (strcmp(p, "OK") == 0 && p != buf) {
+	if (strcmp(p, "OK") == 0 && p != buf && stopped) {
+		/* whatever said it, it did not see the whole message */
+		clamd_result(c, AV_ERROR, "answered OK before the whole "
+			     "message was sent");
+	} else if (strcmp(p, "OK") == 0 && p != buf) {
 		c->r->status = AV_CLEAN;
 		c->r->name[0] = '\0';
 	} else if (p != buf && clamd_ends(p, len, " FOUND") && len > 6) {
