@@ -50,6 +50,10 @@ av_starts(const char *s, const char *prefix)
 static void
 av_classify(struct av_result *r)
 {
+	/* clamd's StreamMaxLength, or ours before sending: a size limit */
+	if (r->status == AV_ERROR && (strstr(r->name, "StreamMaxLength") ||
+	    strstr(r->name, "clamd_stream_max")))
+		r->status = AV_LIMIT;
 	if (r->status != AV_INFECTED)
 		return;
 	if (av_starts(r->name, "Heuristics.Encrypted."))
