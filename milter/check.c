@@ -734,7 +734,7 @@ check_main(int argc, char **argv)
 	log_open(LOG_SINK_STDERR, conf->log_facility, conf->log_level);
 	/* what the daemon loads at start: the same refusal, the same engine */
 	if (policy_start(conf, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: %s\n", conf->path, err);
+		fprintf(stderr, "%s\n", err);
 		conf_unref(conf);
 		return 2;
 	}

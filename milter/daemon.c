@@ -435,7 +435,7 @@ daemon_run(struct conf *c, int foreground)
 		char err[1024];
 
 		if (policy_start(c, err, sizeof(err)) != 0) {
-			log_err("%s: %s", c->path, err);
+			log_err("%s", err);
 			return daemon_fail();
 		}
 	}

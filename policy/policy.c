@@ -162,8 +162,8 @@ policy_background(void)
 void
 policy_reload(const struct conf *c)
 {
-	if (c->av && c->av_backend == AV_BACKEND_LIBCLAMAV)
-		av_engine_reconfigure(c);
+	/* the engine follows the configuration: loaded, reloaded, freed */
+	av_engine_reconfigure(c);
 }
 
 void

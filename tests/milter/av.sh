@@ -29,7 +29,13 @@ start() {	# CONF_ITEMS...: (re)start the daemon
 	rg_stop >/dev/null 2>&1
 	rg_conf "$dir/rg.conf" "av=yes" "clamav_database=$dir/sigs" "av_headers=yes" \
 		"temp_dir=$dir" "$@"
-	rg_start "$dir/rg.conf" "$dir/daemon.log" "${wrapper[@]}"
+	rg_start "$dir/rg.conf" "$dir/daemon.log" "${wrapper[@]}" || return 1
+	# the port opens before the signatures load: wait for the start
+	for i in $(seq 300); do
+		grep -q 'listening on' "$dir/daemon.log" && return 0
+		sleep 0.1
+	done
+	return 1
 }
 mt() {	# NAME [ENV...]: run av.lua once
 	local name=$1
@@ -44,7 +50,8 @@ stopped_clean() {	# NAME
 	local rc=0
 	rg_stop || rc=$?
 	if [ $rc = 0 ]; then t_pass "milter/$1"; else
-		t_fail "milter/$1" "exit $rc (99: valgrind errors, see $dir/valgrind.*)"; fi
+		cp "$dir/daemon.log" "$dir/daemon-$1.log"
+		t_fail "milter/$1" "exit $rc (99: valgrind errors, see $dir/valgrind.*; log $dir/daemon-$1.log)"; fi
 }
 
 start "av_check_interval=0" || { t_fail milter/av-setup "daemon did not start"; exit 0; }
@@ -130,4 +137,22 @@ if [ $rc = 0 ] && [ $rc2 = 3 ] && grep -q 'symbols=AV_VIRUS(0.00){Relayguard.Tes
 else
 	t_fail milter/av-new-signatures-found-without-sighup "before: $rc, after: $rc2"
 fi
+# SIGHUP with av = no frees the engine (mail passes unscanned); back on
+# with av = yes it loads again
+rg_conf "$dir/rg.conf" "av=no" "clamav_database=$dir/sigs" "temp_dir=$dir"
+kill -HUP "$RG_PID"
+for i in $(seq 100); do grep -q 'virus signatures unloaded' "$dir/daemon.log" && break; sleep 0.1; done
+rc=0; late_reply 3 || rc=$?
+if [ $rc = 0 ] && grep -q 'virus signatures unloaded' "$dir/daemon.log"; then
+	t_pass milter/av-off-at-sighup-unloads
+else
+	t_fail milter/av-off-at-sighup-unloads "late reply $rc; $(grep -c unloaded "$dir/daemon.log") unload lines"
+fi
+rg_conf "$dir/rg.conf" "av=yes" "clamav_database=$dir/sigs" "temp_dir=$dir"
+n=$(grep -c 'virus signatures reloaded' "$dir/daemon.log")
+kill -HUP "$RG_PID"
+for i in $(seq 100); do [ "$(grep -c 'virus signatures reloaded' "$dir/daemon.log")" -gt "$n" ] && break; sleep 0.1; done
+rc=0; late_reply 4 || rc=$?
+if [ $rc = 3 ]; then t_pass milter/av-on-at-sighup-loads; else
+	t_fail milter/av-on-at-sighup-loads "late reply $rc"; fi
 stopped_clean av-clean-exit

@@ -33,6 +33,7 @@ struct av_settings {
 	char		path[1024];
 	char		tmpdir[1024];
 	int		required;	/* no engine: scans tempfail */
+	int		off;		/* no scan in process: unload */
 	long long	max_scansize, max_filesize;
 	int		max_recursion, max_files, timeout;
 	int		reload_mode, reload_wait, interval;
@@ -133,6 +134,7 @@ av_settings_from(const struct conf *c, struct av_settings *s)
 	char why[256];
 
 	memset(s, 0, sizeof(*s));
+	s->off = !c->av || c->av_backend != AV_BACKEND_LIBCLAMAV;
 	util_strlcpy(s->path, conf_av_database(c), sizeof(s->path));
 	util_strlcpy(s->tmpdir, c->temp_dir, sizeof(s->tmpdir));
 	/* the database named, or the default once it holds signatures */
@@ -330,6 +332,27 @@ av_reload(void)
 
 	pthread_mutex_lock(&av.lock);
 	s = av.set;
+	if (s.off) {
+		/* the scan is off now (av = no, or clamd): free the engine */
+		old = av.cur;
+		av.cur = NULL;
+		if (old != NULL && old->refs > 0) {
+			old->retired = 1;
+			old = NULL;
+		}
+		av.reloads++;
+		util_strlcpy(av.why, "virus scanning in process is off",
+			     sizeof(av.why));
+		pthread_mutex_unlock(&av.lock);
+		if (old != NULL || av.have_st)
+			log_info("virus signatures unloaded: the scan in "
+				 "process is off");
+		av_free(old);
+		if (av.have_st)
+			cl_statfree(&av.st);
+		av.have_st = 0;
+		return;
+	}
 	if (s.reload_mode == AV_RELOAD_BLOCKING && av.cur != NULL) {
 		/* new scans wait; the ones in flight finish first */
 		av.reloading = 1;
@@ -413,7 +436,7 @@ av_thread_main(void *arg)
 	pthread_mutex_lock(&av.lock);
 	while (!av.stop) {
 		long long now = av_now_ms();
-		int want, have;
+		int want, have, off;
 		char path[sizeof(av.set.path)];
 
 		if (av.retired != NULL) {
@@ -434,9 +457,10 @@ av_thread_main(void *arg)
 		want = av.want;
 		av.want = 0;
 		have = av.cur != NULL;
+		off = av.set.off;
 		util_strlcpy(path, av.set.path, sizeof(path));
 		pthread_mutex_unlock(&av.lock);
-		if (want || av_db_changed(path, have))
+		if (want || (!off && av_db_changed(path, have)))
 			av_reload();
 		pthread_mutex_lock(&av.lock);
 	}
