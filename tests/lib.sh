@@ -70,7 +70,7 @@ rg_conf() {
 	for kv in "$@"; do given[${kv%%=*}]=1; done
 	{
 		for kv in "socket=inet:$RG_MILTER_PORT@127.0.0.1" "log=stderr" \
-			"authserv_id=mx.test" "spf=no" "dkim=no" "dmarc=no" "av=no" \
+			"authserv_id=mx.test" "spf=no" "dkim=no" "dmarc=no" \
 			"resolver=127.0.0.1@${RG_DNSPROXY_PORT:-18854}"; do
 			key=${kv%%=*}
 			[ -n "${given[$key]:-}" ] || echo "$key = ${kv#*=}"

@@ -86,11 +86,13 @@ function rg.edit(conn, op, name, value)
 	local ok
 	if value ~= nil then
 		ok = mt.eom_check(conn, op, name, value)
-	else
+	elseif name ~= nil then
 		ok = mt.eom_check(conn, op, name)
+	else
+		ok = mt.eom_check(conn, op)	-- MT_QUARANTINE: no name
 	end
 	if not ok then
-		error("header edit " .. tostring(op) .. " " .. name .. ": " ..
+		error("header edit " .. tostring(op) .. " " .. tostring(name) .. ": " ..
 		      tostring(value) .. " not made", 2)
 	end
 end
