@@ -69,6 +69,9 @@
 #   pf_queue_count             number of messages still in the queue
 #                              (incoming, active, deferred, hold, maildrop).
 #   pf_wait_queue_empty [SECS] wait until pf_queue_count is 0 (default 10 s).
+#   pf_held                    queue ids of the messages in the hold queue
+#                              (a milter's quarantine), from postqueue -j.
+#   pf_wait_held COUNT [SECS]  like pf_wait_maildir, for the hold queue.
 #   pf_maildir_count USER      number of messages delivered to USER.
 #   pf_maildir_files USER      paths of USER's delivered messages, oldest
 #                              first (new/ and cur/; never partial files:
@@ -487,6 +490,18 @@ pf_wait_queue_empty() {
 		sleep 0.1
 	done
 	return 1
+}
+
+pf_held() {
+	_pf_need_setup || return 1
+	postqueue -c "$PF_CONF" -j 2>/dev/null | grep '"queue_name": *"hold"' |
+		sed -n 's/.*"queue_id": *"\([0-9A-Za-z]*\)".*/\1/p'
+}
+
+pf_wait_held() {
+	local want=${1:-1} secs=${2:-10}
+	_pf_need_setup || return 1
+	_pf_wait_count "$want" "$secs" pf_held
 }
 
 # List files with their mtime, oldest first (same second: by name).

@@ -88,6 +88,11 @@
 #                         messages: 0 when exactly COUNT, 1 on timeout, 2
 #                         when more.
 #   sm_queue_count        messages waiting in DIR/queue (qf files).
+#   sm_mailq [ARGS...]    sendmail -bp on the instance (in its namespaces):
+#                         the queue listing; -qQ lists the quarantined
+#                         messages instead (their control files are hf*,
+#                         not qf*, with the reason on a "q" line, and no
+#                         queue run delivers them until released).
 #   sm_send FROM TO [SWAKS-ARGS...]
 #                         swaks to 127.0.0.1:$RG_SM_PORT; prints the
 #                         transcript, returns swaks' status.
@@ -567,6 +572,11 @@ sm_send() {
 	shift 2
 	swaks --server 127.0.0.1 --port "$RG_SM_PORT" --from "$from" --to "$to" \
 		--helo client.test --timeout 20 "$@"
+}
+
+sm_mailq() {
+	_sm_need_setup || return 1
+	_sm_ns "$SM_DIR/root/usr/libexec/sendmail/sendmail" -C "$SM_DIR/etc/sendmail.cf" -bp "$@"
 }
 
 sm_queue_id() {

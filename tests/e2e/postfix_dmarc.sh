@@ -56,14 +56,9 @@ check reject-550 "transcript: $(grep '^<' "$DIR/reject.txt" | tail -2)" \
 send quarantine "$RG_SMTP_PORT" x@elsewhere.example carol@local.test --header "From: C <c@quar.example>"
 check quarantine-accepted "transcript: $(grep '^<' "$DIR/quarantine.txt" | tail -2)" \
 	transcript quarantine '250 '
-held=""
-for _ in $(seq 1 50); do
-	held=$(postqueue -c "$PF_CONF" -j 2>/dev/null | grep '"queue_name": *"hold"')
-	[ -n "$held" ] && break
-	sleep 0.2
-done
-check quarantine-held "postqueue -j: $(postqueue -c "$PF_CONF" -j 2>&1 | head -3)" test -n "$held"
-qid=$(sed -n 's/.*"queue_id": *"\([0-9A-Za-z]*\)".*/\1/p' <<<"$held" | head -1)
+pf_wait_held 1 10
+qid=$(pf_held | head -1)
+check quarantine-held "postqueue -j: $(postqueue -c "$PF_CONF" -j 2>&1 | head -3)" test -n "$qid"
 pc=$(postcat -c "$PF_CONF" -q "$qid" 2>&1)
 check quarantine-held-ar "postcat: $(grep -i 'authentication-results' <<<"$pc" | head -1)" \
 	grep -q 'Authentication-Results: mx\.test; spf=none smtp\.mailfrom=x@elsewhere\.example; dmarc=fail header\.from=quar\.example policy\.dmarc=quarantine' <<<"$pc"
