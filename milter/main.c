@@ -98,7 +98,7 @@ main(int argc, char **argv)
 			if (!conf_temp_dir_ok(c, why, sizeof(why)))
 				fprintf(stderr, "relayguard: warning: %s\n", why);
 			/* the signatures load as at start (a corrupt file) */
-			log_set_level(LOG_WARNING);
+			log_set_level(LOG_ERR);
 			if (policy_start(c, err, sizeof(err)) != 0) {
 				fprintf(stderr, "%s\n", err);
 				conf_unref(c);

@@ -48,6 +48,8 @@ rg_conf "$CONF" "dkim=yes" "resolver=127.0.0.1@$RG_DNSPROXY_PORT" "dns_timeout=1
 	"sender_login_maps=$DIR/login.map" "dkim_key_table=$DIR/keytable" \
 	"dkim_signing_table=$DIR/signingtable"
 rg_start "$CONF" "$LOG" || { t_fail "$T/setup" "relayguard: $(tail -3 "$LOG")"; exit 0; }
+# the keys are checked once the socket is open: wait for the line
+for _ in $(seq 50); do grep -q dkim-check "$LOG" && break; sleep 0.1; done
 
 check start-keys-checked "no dkim-check line: $(grep dkim-check "$LOG")" \
 	grep -q "dkim-check: ok out out2048._domainkey.local.test" "$LOG"

@@ -94,7 +94,7 @@ scenario av-empty-body "$AV" "$IN" < <(printf 'From: a@b.test\r\nSubject: s\r\n\
 # av = no: nothing scanned, EICAR passes
 want="verdict: accept"
 never="AV_"
-scenario av-off "clamav_database=$SIGS av_headers=yes" "$IN" < <("$MK" plain)
+scenario av-off "av=no clamav_database=$SIGS av_headers=yes" "$IN" < <("$MK" plain)
 
 # start-up: a named database without signatures, or one that does not load
 mkdir -p "$dir/empty" "$dir/corrupt"
