@@ -265,6 +265,7 @@ policy_rcpt(struct session *s, const char *addr, struct verdict *v)
 	int rc = POLICY_CONTINUE;
 
 	symbols_init(&rs);
+	symbols_set_weights(&rs, s->conf->weights);
 	for (size_t i = 0; i < POLICY_NCHECKS; i++) {
 		if (policy_checks[i].rcpt == NULL || !policy_on(i, s->conf))
 			continue;
@@ -359,6 +360,7 @@ policy_internal_error(struct session *s, const char *why, struct verdict *v)
 	struct symbols err;
 
 	symbols_init(&err);
+	symbols_set_weights(&err, s->conf->weights);
 	symbols_add(&err, "INTERNAL_ERROR", 0, "%s", why);
 	verdict_decide(s, s->txn, &err, 0, v);
 	if (!v->final) {

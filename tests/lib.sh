@@ -70,13 +70,18 @@ rg_conf() {
 	for kv in "$@"; do given[${kv%%=*}]=1; done
 	{
 		for kv in "socket=inet:$RG_MILTER_PORT@127.0.0.1" "log=stderr" \
-			"authserv_id=mx.test" "spf=no" "dkim=no" "dmarc=no" \
+			"authserv_id=mx.test" "spf=no" "dkim=no" "dmarc=no" "av=no" \
 			"resolver=127.0.0.1@${RG_DNSPROXY_PORT:-18854}"; do
 			key=${kv%%=*}
 			[ -n "${given[$key]:-}" ] || echo "$key = ${kv#*=}"
 		done
 		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
 	} >"$file"
+}
+
+# rg_line FILE KEY - the line of FILE that sets KEY (for FILE:LINE checks)
+rg_line() {
+	grep -n "^$2 = " "$1" | head -1 | cut -d: -f1
 }
 
 # rg_valgrind DIR - set the array "wrapper" to run the daemon under

@@ -30,6 +30,7 @@
 #include "resolver.h"
 #include "util.h"
 #include "verdict.h"
+#include "weights.h"
 
 enum conf_type {
 	CT_STRING,	/* any text, may be empty */
@@ -149,6 +150,7 @@ static const struct conf_key conf_table[] = {
 	{ "dmarc_exempt_domains", CT_DOMAINS, OFF(dmarc_exempt_domains), "",
 	  0, 0 },
 	{ "dmarc_report_log", CT_STRING, OFF(dmarc_report_log), "", 0, 0 },
+	{ "scores", CT_STRING, OFF(scores), "", 0, 0 },
 	{ "av", CT_BOOL, OFF(av), "yes", 0, 0 },
 	{ "av_backend", CT_ENUM, OFF(av_backend), "libclamav", 0, 0,
 	  av_backends },
@@ -159,6 +161,7 @@ static const struct conf_key conf_table[] = {
 	{ "av_outbound_error_action", CT_ACTION, OFF(av_outbound_error_action),
 	  "tempfail", 0, 0 },
 	{ "av_headers", CT_BOOL, OFF(av_headers), "no", 0, 0 },
+	{ "av_temp_dir", CT_STRING, OFF(av_temp_dir), "", 0, 0 },
 	{ "av_timeout", CT_DURATION, OFF(av_timeout), "2m", 100, 3600000 },
 	{ "av_max_scansize", CT_SIZE, OFF(av_max_scansize), "400M", 0, 0 },
 	{ "av_max_filesize", CT_SIZE, OFF(av_max_filesize), "100M", 0, 0 },
@@ -505,6 +508,7 @@ conf_blank(void)
 	char why[256];
 
 	c->refcount = 1;
+	c->weights = weights_new();
 	pthread_mutex_init(&c->resolver_lock, NULL);
 	for (size_t i = 0; i < CONF_NKEYS; i++)
 		if (conf_set(c, &conf_table[i], conf_table[i].def, why,
@@ -763,6 +767,12 @@ conf_finish(struct conf *c, const char *name, const int *seen, char *err,
 			 c->temp_dir);
 		return -1;
 	}
+	if (*c->av_temp_dir != '\0' && *c->av_temp_dir != '/') {
+		snprintf(err, errlen, "%s:%d: av_temp_dir \"%s\": want an "
+			 "absolute path", name, conf_key_line(seen, "av_temp_dir"),
+			 c->av_temp_dir);
+		return -1;
+	}
 	if (conf_map_type(c, conf_key_line(seen, "sender_login_maps"), err,
 			  errlen) != 0)
 		return -1;
@@ -777,6 +787,13 @@ conf_finish(struct conf *c, const char *name, const int *seen, char *err,
 			return -1;
 	}
 	c->clamav_database_line = conf_key_line(seen, "clamav_database");
+	weights_free(c->weights);
+	c->weights = weights_new();
+	if (weights_parse(c->weights, c->scores, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s:%d: %s", name,
+			 conf_key_line(seen, "scores"), why);
+		return -1;
+	}
 	/* a database named must be there, unless the site says it may wait
 	 * (the default, /var/lib/clamav, is used once freshclam fills it) */
 	if (c->av && c->av_backend == AV_BACKEND_LIBCLAMAV && c->av_required &&
@@ -947,6 +964,7 @@ conf_unref(struct conf *c)
 	}
 	loginmap_src_free(c->login_map);
 	dkimkeys_free(c->dkim_keys);
+	weights_free(c->weights);
 	resolver_unref(c->dns);
 	pthread_mutex_destroy(&c->resolver_lock);
 	free(c->path);

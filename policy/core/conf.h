@@ -116,6 +116,10 @@ struct conf {
 	struct strlist	dmarc_exempt_domains;	/* policy never enforced */
 	char		*dmarc_report_log;	/* JSON lines; "" none */
 
+	/* every symbol's weight (weights.h): defaults, then "scores" */
+	char		*scores;
+	struct weights	*weights;
+
 	/* virus scan (av.c, avengine.c, avclamd.c): every message */
 	int		av;
 	int		av_backend;		/* enum av_backend */
@@ -127,6 +131,7 @@ struct conf {
 	int		av_error_action;	/* not scanned whole, inbound */
 	int		av_outbound_error_action;
 	int		av_headers;		/* X-Virus-Scanned/-Status */
+	char		*av_temp_dir;		/* libclamav's; "": temp_dir */
 	int		av_timeout;		/* ms, one scan */
 	long long	av_max_scansize;	/* libclamav's limits */
 	long long	av_max_filesize;

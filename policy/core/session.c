@@ -23,6 +23,7 @@ session_new(struct conf *conf)
 	s->client_name = xstrdup("");
 	s->helo = xstrdup("");
 	symbols_init(&s->symbols);
+	symbols_set_weights(&s->symbols, s->conf->weights);
 	return s;
 }
 

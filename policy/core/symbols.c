@@ -10,12 +10,20 @@
 
 #include "symbols.h"
 #include "util.h"
+#include "weights.h"
 
 void
 symbols_init(struct symbols *s)
 {
 	s->v = NULL;
 	s->count = s->cap = 0;
+	s->weights = NULL;
+}
+
+void
+symbols_set_weights(struct symbols *s, const struct weights *w)
+{
+	s->weights = w;
 }
 
 void
@@ -27,7 +35,8 @@ symbols_clear(struct symbols *s)
 		free(s->v[i].opt[1]);
 	}
 	free(s->v);
-	symbols_init(s);
+	s->v = NULL;
+	s->count = s->cap = 0;
 }
 
 /* symbols_opt - a sanitized copy of a reply argument, or NULL */
@@ -74,7 +83,20 @@ symbols_add(struct symbols *s, const char *name, double score,
 	va_list ap;
 
 	va_start(ap, fmt);
-	symbols_vadd(s, name, score, NULL, NULL, fmt, ap);
+	symbols_vadd(s, name, s->weights ? weights_get(s->weights, name) :
+		     score, NULL, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+symbols_add_scaled(struct symbols *s, const char *name, double factor,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	symbols_vadd(s, name, weights_get(s->weights, name) * factor, NULL,
+		     NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -85,7 +107,8 @@ symbols_add_opts(struct symbols *s, const char *name, double score,
 	va_list ap;
 
 	va_start(ap, fmt);
-	symbols_vadd(s, name, score, opt0, opt1, fmt, ap);
+	symbols_vadd(s, name, s->weights ? weights_get(s->weights, name) :
+		     score, opt0, opt1, fmt, ap);
 	va_end(ap);
 }
 

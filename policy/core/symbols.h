@@ -23,14 +23,25 @@ struct symbol {
 					   login), sanitized; NULL if none */
 };
 
+struct weights;
+
 struct symbols {
 	struct symbol	*v;
 	size_t		count;
 	size_t		cap;
+	const struct weights *weights;	/* the configuration's: each
+					   symbol's score is its weight */
 };
 
 void symbols_init(struct symbols *);
+/* symbols_clear - empty the set (its weights stay) */
 void symbols_clear(struct symbols *);
+/*
+ * symbols_set_weights - from now on a symbol added scores its weight in
+ * w (weights.h), whatever score the check passed; without weights (unit
+ * tests) the score passed stands
+ */
+void symbols_set_weights(struct symbols *, const struct weights *w);
 /* symbols_add - add NAME (a static string) with a printf-style detail */
 void symbols_add(struct symbols *, const char *name, double score,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -38,6 +49,13 @@ void symbols_add(struct symbols *, const char *name, double score,
 void symbols_add_opts(struct symbols *, const char *name, double score,
 		      const char *opt0, const char *opt1, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+/*
+ * symbols_add_scaled - NAME scoring its weight times factor (the Bayes
+ * result by its probability)
+ */
+void symbols_add_scaled(struct symbols *, const char *name, double factor,
+			const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 const struct symbol *symbols_find(const struct symbols *, const char *name);
 double symbols_score(const struct symbols *);
 

@@ -34,6 +34,7 @@ txn_new(struct session *s)
 	t->declared_size = -1;
 	t->mode = TXN_INBOUND;
 	symbols_init(&t->symbols);
+	symbols_set_weights(&t->symbols, t->conf->weights);
 	sbuf_init(&t->auth_results);
 	spool_init(&t->spool, (size_t)t->conf->spool_memory_max,
 		   t->conf->temp_dir);

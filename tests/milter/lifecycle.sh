@@ -65,7 +65,7 @@ rg_conf "$conf" "max_message_size=12q"
 "$RG_BIN" -c "$conf" -f >"$dir/bad.err" 2>&1
 rc=$?
 check bad-config-refused "exit $rc: $(cat "$dir/bad.err")" \
-	grep -q "^$conf:8: bad size \"12q\"" "$dir/bad.err"
+	grep -q "^$conf:$(rg_line "$conf" max_message_size): bad size \"12q\"" "$dir/bad.err"
 "$RG_BIN" -c "$dir/missing.conf" -n >"$dir/missing.err" 2>&1
 check missing-config "$(cat "$dir/missing.err")" grep -q "missing.conf:0: cannot open" "$dir/missing.err"
 

@@ -120,7 +120,7 @@ status=2 never="verdict:"
 scenario bad-option "" "--no-such-option" </dev/null
 status=2 never="verdict:"
 scenario bad-conf "bogus_key=1" "" </dev/null
-if grep -q "rg.conf:8: unknown key \"bogus_key\"" "$dir/bad-conf.err"; then
+if grep -q "rg.conf:$(rg_line "$conf" bogus_key): unknown key \"bogus_key\"" "$dir/bad-conf.err"; then
 	t_pass check/bad-conf-file-line
 else
 	t_fail check/bad-conf-file-line "stderr: $(cat "$dir/bad-conf.err")"
@@ -147,10 +147,11 @@ else
 fi
 for bad in "max_message_size = big" "socket = tcp:1" "trusted_networks = 1.2.3.4/40" "nonsense"; do
 	rg_conf "$conf"
+	line=$(($(wc -l <"$conf") + 1))
 	echo "$bad" >>"$conf"
 	if "$RG_BIN" -c "$conf" -n 2>"$dir/n.err"; then
 		t_fail "config/reject '$bad'" "accepted"
-	elif grep -q "^$conf:8: " "$dir/n.err"; then
+	elif grep -q "^$conf:$line: " "$dir/n.err"; then
 		t_pass "config/reject '$bad'"
 	else
 		t_fail "config/reject '$bad'" "stderr: $(cat "$dir/n.err")"

@@ -72,4 +72,4 @@ check no-anchor-no-validation "$out" grep -q '^query: TXT signed.example -> ok 1
 rg_conf "$dir/rg.conf" "dnssec_trust_anchor=$dir/missing.key"
 out=$("$RG_BIN" spf -c "$dir/rg.conf" --ip 192.0.2.5 --mail-from a@signed.example 2>&1); rc=$?
 check missing-anchor-error "exit $rc: $out" test $rc = 2
-check missing-anchor-file-line "$out" grep -q "rg.conf:8: dnssec_trust_anchor $dir/missing.key: No such file" <<<"$out"
+check missing-anchor-file-line "$out" grep -q "rg.conf:$(rg_line "$dir/rg.conf" dnssec_trust_anchor): dnssec_trust_anchor $dir/missing.key: No such file" <<<"$out"

@@ -8,7 +8,9 @@
 
 #include "conf.h"
 #include "tests.h"
+#include "symbols.h"
 #include "verdict.h"
+#include "weights.h"
 
 START_TEST(test_defaults)
 {
@@ -252,6 +254,71 @@ START_TEST(test_relative_paths)
 }
 END_TEST
 
+/* the weights table: sorted (bsearch), unique, every row documented */
+START_TEST(test_weights_table)
+{
+	size_t n;
+	const struct weight_def *t = weights_table(&n);
+	FILE *fp = fopen(TEST_SRCDIR "/conf/relayguard.conf", "r");
+	char *doc = calloc(1, 1 << 20);
+	size_t len;
+
+	ck_assert(fp != NULL && doc != NULL);
+	len = fread(doc, 1, (1 << 20) - 1, fp);
+	doc[len] = '\0';
+	fclose(fp);
+	for (size_t i = 0; i < n; i++) {
+		char want[96];
+
+		if (i > 0)
+			ck_assert_msg(strcmp(t[i - 1].name, t[i].name) < 0,
+				      "%s before %s", t[i - 1].name, t[i].name);
+		ck_assert_int_eq(weights_index(t[i].name), (int)i);
+		snprintf(want, sizeof(want), "#   %s ", t[i].name);
+		ck_assert_msg(strstr(doc, want) != NULL, "%s undocumented",
+			      t[i].name);
+	}
+	ck_assert_int_eq(weights_index("NO_SUCH_SYMBOL"), -1);
+	free(doc);
+}
+END_TEST
+
+START_TEST(test_scores_key)
+{
+	char err[512];
+	const char *p = write_file("scores.conf",
+	    "scores = SPF_FAIL=2.5, DMARC_FAIL=3\n  DKIM_FAIL=-1e1\n");
+	struct conf *c = conf_load(p, err, sizeof(err));
+	struct symbols set;
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert(weights_get(c->weights, "SPF_FAIL") == 2.5);
+	ck_assert(weights_get(c->weights, "DMARC_FAIL") == 3);
+	ck_assert(weights_get(c->weights, "DKIM_FAIL") == -10);
+	ck_assert(weights_get(c->weights, "SPF_PASS") == -0.2);
+	/* a set with weights: the weight stands, whatever the check said */
+	symbols_init(&set);
+	symbols_set_weights(&set, c->weights);
+	symbols_add(&set, "SPF_FAIL", 99, "x");
+	symbols_add_scaled(&set, "DMARC_FAIL", 0.5, "y");
+	ck_assert(symbols_score(&set) == 2.5 + 1.5);
+	symbols_clear(&set);
+	conf_unref(c);
+
+	p = write_file("scores-bad.conf", "log = stderr\nscores = NOPE=1\n");
+	ck_assert(conf_load(p, err, sizeof(err)) == NULL);
+	ck_assert_msg(strstr(err, "scores-bad.conf:2: unknown symbol \"NOPE\""),
+		      "%s", err);
+	p = write_file("scores-bad2.conf", "scores = SPF_FAIL=lots\n");
+	ck_assert(conf_load(p, err, sizeof(err)) == NULL);
+	ck_assert_msg(strstr(err, ":1: bad weight \"lots\" for SPF_FAIL"),
+		      "%s", err);
+	p = write_file("scores-bad3.conf", "scores = SPF_FAIL\n");
+	ck_assert(conf_load(p, err, sizeof(err)) == NULL);
+	ck_assert_msg(strstr(err, "want NAME=WEIGHT"), "%s", err);
+}
+END_TEST
+
 Suite *
 conf_suite(void)
 {
@@ -259,6 +326,8 @@ conf_suite(void)
 	TCase *tc = tcase_create("conf");
 
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_weights_table);
+	tcase_add_test(tc, test_scores_key);
 	tcase_add_test(tc, test_good);
 	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_missing);

@@ -136,7 +136,8 @@ av_settings_from(const struct conf *c, struct av_settings *s)
 	memset(s, 0, sizeof(*s));
 	s->off = !c->av || c->av_backend != AV_BACKEND_LIBCLAMAV;
 	util_strlcpy(s->path, conf_av_database(c), sizeof(s->path));
-	util_strlcpy(s->tmpdir, c->temp_dir, sizeof(s->tmpdir));
+	util_strlcpy(s->tmpdir, *c->av_temp_dir ? c->av_temp_dir : c->temp_dir,
+		     sizeof(s->tmpdir));
 	/* the database named, or the default once it holds signatures */
 	s->required = c->av_required && (*c->clamav_database != '\0' ||
 	    conf_av_has_signatures(s->path, why, sizeof(why)));

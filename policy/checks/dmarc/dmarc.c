@@ -61,12 +61,6 @@ static const char *const dmarc_symbols[] = {
 	[DMARC_RES_TEMPERROR] = "DMARC_TEMPERROR",
 	[DMARC_RES_FAIL] = "DMARC_FAIL",
 };
-/* as SPF's: a pass helps a little, a fail counts */
-static const double dmarc_scores[] = {
-	[DMARC_RES_PASS] = -0.2, [DMARC_RES_NONE] = 0,
-	[DMARC_RES_PERMERROR] = 0, [DMARC_RES_TEMPERROR] = 0,
-	[DMARC_RES_FAIL] = 1.0,
-};
 
 /* dmarc_result_name - "pass", "fail" ... */
 const char *
@@ -701,7 +695,7 @@ dmarc_emit(struct txn *t, const struct dmarc_eval *e, const char *psl)
 	else
 		sbuf_puts(&detail, e->why);
 	symbols_add_opts(&t->symbols, dmarc_symbols[e->result],
-			 dmarc_scores[e->result], *dom ? dom : "From", NULL,
+			 0, *dom ? dom : "From", NULL,
 			 "%s", detail.data);
 	sbuf_free(&detail);
 	exempt = strlist_has(&c->dmarc_exempt_domains, e->domain) ||

@@ -125,11 +125,6 @@ static const char *const spf_helo_symbols[] = {
 	[SPF_TEMPERROR] = "SPF_HELO_TEMPERROR",
 	[SPF_PERMERROR] = "SPF_HELO_PERMERROR",
 };
-/* as in Rspamd: a pass helps a little, a fail counts */
-static const double spf_scores[] = {
-	[SPF_NONE] = 0, [SPF_NEUTRAL] = 0, [SPF_PASS] = -0.2, [SPF_FAIL] = 1.0,
-	[SPF_SOFTFAIL] = 0, [SPF_TEMPERROR] = 0, [SPF_PERMERROR] = 0,
-};
 
 /* spfcheck_headers - Received-SPF and the spf= method result */
 static void
@@ -203,7 +198,7 @@ spfcheck_mail(struct txn *t)
 		 r.sender ? r.sender : t->mail_from);
 	snprintf(sender, sizeof(sender), "<%s>", plain);
 	spfcheck_reason(reason, sizeof(reason), result, plain, ip, r.problem);
-	symbols_add_opts(&t->symbols, spf_symbols[result], spf_scores[result],
+	symbols_add_opts(&t->symbols, spf_symbols[result], 0,
 			 sender, result == SPF_FAIL && r.explanation ?
 			 r.explanation : reason, "%s: %s",
 			 r.domain ? r.domain : "-", r.mechanism ? r.mechanism :

@@ -1,0 +1,252 @@
+/*
+ * tokens - words and sparse word pairs as 64-bit hashes (see tokens.h).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "casefold.h"
+#include "mime.h"
+#include "tokens.h"
+#include "util.h"
+
+#define TOKENS_WORD_MIN		2
+#define TOKENS_WORD_MAX		40
+#define TOKENS_LONG_PREFIX	8	/* a long word: its first bytes */
+
+/* tokens_mix - splitmix64's finalizer: every input bit reaches every
+ * output bit */
+static uint64_t
+tokens_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/* tokens_hash - FNV-1a over the context byte and the text, mixed */
+static uint64_t
+tokens_hash(char context, const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h ^= (unsigned char)context;
+	h *= 0x100000001b3ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return tokens_mix(h);
+}
+
+void
+tokens_init(struct tokens *t, size_t max)
+{
+	memset(t, 0, sizeof(*t));
+	t->max = max ? max : 1;
+}
+
+void
+tokens_free(struct tokens *t)
+{
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+static int
+tokens_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* tokens_compact - sort and drop repeats, keep at most max */
+static void
+tokens_compact(struct tokens *t)
+{
+	size_t o = 0;
+
+	if (t->n == 0)
+		return;
+	qsort(t->v, t->n, sizeof(*t->v), tokens_cmp);
+	for (size_t i = 0; i < t->n; i++)
+		if (o == 0 || t->v[i] != t->v[o - 1])
+			t->v[o++] = t->v[i];
+	t->n = o > t->max ? t->max : o;
+}
+
+/* tokens_push - one hash; the raw buffer is compacted when it fills */
+static void
+tokens_push(struct tokens *t, uint64_t h)
+{
+	if (t->n == t->cap) {
+		if (t->cap >= t->max * 4) {
+			tokens_compact(t);
+			if (t->n >= t->max)
+				return;		/* full: later tokens dropped */
+		}
+		if (t->n == t->cap) {
+			t->cap = t->cap ? t->cap * 2 : 256;
+			t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
+		}
+	}
+	t->v[t->n++] = h;
+}
+
+void
+tokens_add(struct tokens *t, char context, const char *text, size_t len)
+{
+	tokens_push(t, tokens_hash(context, text, len));
+}
+
+void
+tokens_finish(struct tokens *t)
+{
+	tokens_compact(t);
+}
+
+/* tokens_wordbyte - part of a word: ASCII letters and digits, any byte of
+ * a UTF-8 sequence (non-ASCII letters; punctuation beyond ASCII is rare
+ * enough to count as letters) */
+static int
+tokens_wordbyte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+/* tokens_joiner - a mark that joins two word bytes: don't, e-mail,
+ * snake_case, example.com */
+static int
+tokens_joiner(unsigned char c)
+{
+	return c == '\'' || c == '-' || c == '_' || c == '.';
+}
+
+/*
+ * tokens_word - fold one word into a token text in buf (size at least
+ * TOKENS_WORD_MAX * 4 + 16); its length, or 0 to skip it
+ */
+static size_t
+tokens_word(const char *w, size_t len, char *buf, size_t size)
+{
+	int ascii = 1, digits = 1;
+	size_t n;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)w[i];
+
+		if (c >= 0x80)
+			ascii = 0;
+		if (c < '0' || c > '9')
+			digits = 0;
+	}
+	if (len < TOKENS_WORD_MIN)
+		return 0;
+	if (digits && len > 4)
+		return (size_t)snprintf(buf, size, "#num%zu", len);
+	if (len > TOKENS_WORD_MAX) {
+		/* a long run (base64 left in text, CJK without spaces): its
+		 * start, cut on a UTF-8 boundary */
+		size_t cut = TOKENS_LONG_PREFIX;
+
+		while (cut < len && ((unsigned char)w[cut] & 0xc0) == 0x80)
+			cut++;
+		len = cut;
+		n = (size_t)snprintf(buf, size, "#long:");
+	} else {
+		n = 0;
+	}
+	if (ascii) {
+		for (size_t i = 0; i < len && n + 1 < size; i++) {
+			char c = w[i];
+
+			buf[n++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+		}
+	} else {
+		char *f = casefold_len(w, len);
+		size_t fl = strlen(f);
+
+		if (fl > size - n - 1)
+			fl = size - n - 1;
+		memcpy(buf + n, f, fl);
+		n += fl;
+		free(f);
+	}
+	return n;
+}
+
+void
+tokens_text(struct tokens *t, char context, const char *text, size_t len)
+{
+	uint64_t ring[TOKENS_WINDOW];
+	size_t seen = 0, i = 0;
+	char word[TOKENS_WORD_MAX * 4 + 16];
+
+	while (i < len) {
+		size_t start, wl;
+		uint64_t h;
+
+		while (i < len && !tokens_wordbyte((unsigned char)text[i]))
+			i++;
+		start = i;
+		while (i < len && (tokens_wordbyte((unsigned char)text[i]) ||
+		       (tokens_joiner((unsigned char)text[i]) && i + 1 < len &&
+			i > start &&
+			tokens_wordbyte((unsigned char)text[i + 1]))))
+			i++;
+		if (i == start)
+			continue;
+		t->words++;
+		wl = tokens_word(text + start, i - start, word, sizeof(word));
+		if (wl == 0)
+			continue;
+		h = tokens_hash(context, word, wl);
+		tokens_push(t, h);
+		/* OSB: this word with each of the ones before it, apart */
+		for (size_t d = 1; d < TOKENS_WINDOW && d <= seen; d++) {
+			uint64_t prev = ring[(seen - d) % TOKENS_WINDOW];
+
+			tokens_push(t, tokens_mix(prev * 0x9e3779b97f4a7c15ULL ^
+						  h ^ (uint64_t)d));
+		}
+		ring[seen % TOKENS_WINDOW] = h;
+		seen++;
+		if (t->n >= t->max && t->cap >= t->max * 4)
+			break;
+	}
+}
+
+/* tokens_from_domain - the domain of an address field's first address */
+static void
+tokens_from_field(struct tokens *t, const char *from)
+{
+	const char *at = strrchr(from, '@');
+	size_t n;
+
+	if (at == NULL)
+		return;
+	at++;
+	n = strcspn(at, "> \t\r\n,;");
+	if (n > 0 && n < 256)
+		tokens_text(t, 'f', at, n);
+}
+
+void
+tokens_from_doc(struct tokens *t, const struct mime_doc *doc)
+{
+	tokens_text(t, 's', doc->subject, strlen(doc->subject));
+	tokens_from_field(t, doc->from);
+	for (size_t i = 0; i < doc->nlinks; i++)
+		if (doc->links[i].host && *doc->links[i].host)
+			tokens_add(t, 'u', doc->links[i].host,
+				   strlen(doc->links[i].host));
+	if (doc->text.len > 0)
+		tokens_text(t, 'b', doc->text.data, doc->text.len);
+	tokens_finish(t);
+}

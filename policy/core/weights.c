@@ -1,0 +1,195 @@
+/*
+ * weights - the symbol table and its overrides (see weights.h).
+ *
+ * Keep weights_defs[] sorted by name (a unit test checks): lookups are a
+ * binary search.  Every symbol a check adds has a row here, so that
+ * conf/relayguard.conf can document them all and "scores =" can change
+ * any of them.  Symbols that decide by a rule of verdict.c (a reject, a
+ * tempfail) weigh 0 by default: their action does not depend on the
+ * total.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "weights.h"
+
+static const struct weight_def weights_defs[] = {
+	{ "AUTHENTICATED", 0, "the client logged in (SMTP AUTH)" },
+	{ "AV_ENCRYPTED", 0, "an encrypted archive or document: not scanned" },
+	{ "AV_LIMIT", 0, "a virus scan limit was reached" },
+	{ "AV_SCAN_ERROR", 0, "the virus scanner failed on the message" },
+	{ "AV_UNAVAILABLE", 0, "no virus scanner to ask" },
+	{ "AV_VIRUS", 0, "a virus (av_action decides)" },
+	{ "CLIENT_ADDR_MALFORMED", 0, "the MTA sent a client address that "
+	  "does not parse" },
+	{ "DKIM_BODY_LENGTH", 0, "a signature covers part of the body (l=)" },
+	{ "DKIM_FAIL", 0, "a DKIM signature failed" },
+	{ "DKIM_FROM_UNSIGNED", 0, "a signature does not cover From" },
+	{ "DKIM_NEUTRAL", 0, "a signature could not be used" },
+	{ "DKIM_NONE", 0, "no DKIM signature" },
+	{ "DKIM_PASS", 0, "a DKIM signature passed" },
+	{ "DKIM_PERMERROR", 0, "a DKIM signature is broken" },
+	{ "DKIM_POLICY", 0, "a signature refused by policy (RFC 8301)" },
+	{ "DKIM_SIGNED", 0, "relayguard signed the message" },
+	{ "DKIM_SIGN_ERROR", 0, "signing failed" },
+	{ "DKIM_SIGN_SKIPPED", 0, "no signing key for the sender" },
+	{ "DKIM_TEMPERROR", 0, "a DKIM key lookup failed for now" },
+	{ "DKIM_TOO_MANY", 0, "more signatures than are checked" },
+	{ "DMARC_FAIL", 1.0, "DMARC failed" },
+	{ "DMARC_NONE", 0, "no DMARC record" },
+	{ "DMARC_PASS", -0.2, "DMARC passed" },
+	{ "DMARC_PERMERROR", 0, "the DMARC record is broken" },
+	{ "DMARC_POLICY_QUARANTINE", 0, "DMARC failed under p=quarantine" },
+	{ "DMARC_POLICY_REJECT", 0, "DMARC failed under p=reject" },
+	{ "DMARC_TEMPERROR", 0, "a DMARC lookup failed for now" },
+	{ "FROM_DISPLAY_CHARSET_UNKNOWN", 0, "the From display name is in an "
+	  "unknown charset" },
+	{ "FROM_DISPLAY_SPOOF", 0, "the From display name shows another "
+	  "address" },
+	{ "FROM_INVALID", 0, "the From field does not parse" },
+	{ "FROM_INVALID_INBOUND", 0, "inbound: the From field does not parse" },
+	{ "FROM_LOGIN_MISMATCH", 0, "From is not owned by the login" },
+	{ "FROM_MISSING", 0, "no From field" },
+	{ "FROM_MULTIPLE", 0, "several From fields" },
+	{ "FROM_PROTECTED_INBOUND", 0, "inbound mail with a From the login "
+	  "map protects" },
+	{ "HEADER_MALFORMED", 0, "a header field the MTA sent is broken" },
+	{ "HEADER_SIZE_LIMIT", 0, "the header is over max_header_size" },
+	{ "INTERNAL_ERROR", 0, "relayguard failed on the message" },
+	{ "MACRO_MALFORMED", 0, "the MTA sent a macro that is broken" },
+	{ "RCPT_ADDR_TOO_LONG", 0, "a recipient over 4096 bytes" },
+	{ "RCPT_LIMIT", 0, "more recipients than max_recipients" },
+	{ "SENDER_ADDR_TOO_LONG", 0, "a sender over 4096 bytes" },
+	{ "SENDER_HEADER_INVALID", 0, "the Sender field does not parse" },
+	{ "SENDER_HEADER_MISMATCH", 0, "Sender is not owned by the login" },
+	{ "SENDER_LOGIN_MISMATCH", 0, "MAIL FROM is not owned by the login" },
+	{ "SENDER_MAP_UNTRUSTED", 0, "the login map is being changed" },
+	{ "SENDER_NOT_LOGGED_IN", 0, "a protected sender without login" },
+	{ "SENDER_NULL", 0, "a null sender from a login" },
+	{ "SHUTTING_DOWN", 0, "relayguard is stopping" },
+	{ "SIZE_LIMIT", 0, "the message is over max_message_size" },
+	{ "SPF_FAIL", 1.0, "SPF failed (-all)" },
+	{ "SPF_HELO_FAIL", 0, "SPF of the HELO name failed" },
+	{ "SPF_HELO_NEUTRAL", 0, "SPF of the HELO name: neutral" },
+	{ "SPF_HELO_NONE", 0, "no SPF record for the HELO name" },
+	{ "SPF_HELO_PASS", 0, "SPF of the HELO name passed" },
+	{ "SPF_HELO_PERMERROR", 0, "the HELO name's SPF record is broken" },
+	{ "SPF_HELO_SOFTFAIL", 0, "SPF of the HELO name: softfail" },
+	{ "SPF_HELO_TEMPERROR", 0, "SPF of the HELO name failed for now" },
+	{ "SPF_NEUTRAL", 0, "SPF neutral (?all)" },
+	{ "SPF_NONE", 0, "no SPF record" },
+	{ "SPF_PASS", -0.2, "SPF passed" },
+	{ "SPF_PERMERROR", 0, "the SPF record is broken" },
+	{ "SPF_SOFTFAIL", 0, "SPF softfail (~all)" },
+	{ "SPF_TEMPERROR", 0, "an SPF lookup failed for now" },
+	{ "SPOOL_ERROR", 0, "the message could not be kept (temp_dir)" },
+	{ "TRUSTED_NETWORK", 0, "the client is in trusted_networks" },
+};
+
+#define WEIGHTS_N (sizeof(weights_defs) / sizeof(weights_defs[0]))
+
+const struct weight_def *
+weights_table(size_t *n)
+{
+	*n = WEIGHTS_N;
+	return weights_defs;
+}
+
+/* weights_cmp - bsearch on the name */
+static int
+weights_cmp(const void *key, const void *row)
+{
+	return strcmp(key, ((const struct weight_def *)row)->name);
+}
+
+int
+weights_index(const char *name)
+{
+	const struct weight_def *d = bsearch(name, weights_defs, WEIGHTS_N,
+	    sizeof(weights_defs[0]), weights_cmp);
+
+	return d ? (int)(d - weights_defs) : -1;
+}
+
+struct weights *
+weights_new(void)
+{
+	struct weights *w = xcalloc(1, sizeof(*w));
+
+	w->n = WEIGHTS_N;
+	w->w = xcalloc(WEIGHTS_N, sizeof(*w->w));
+	for (size_t i = 0; i < WEIGHTS_N; i++)
+		w->w[i] = weights_defs[i].weight;
+	return w;
+}
+
+void
+weights_free(struct weights *w)
+{
+	if (w == NULL)
+		return;
+	free(w->w);
+	free(w);
+}
+
+int
+weights_parse(struct weights *w, const char *text, char *why, size_t whylen)
+{
+	const char *p = text;
+
+	while (*p) {
+		char item[128], *eq, *end;
+		size_t n = strcspn(p, " \t\r\n,");
+		double v;
+		int i;
+
+		if (n == 0) {
+			p++;
+			continue;
+		}
+		if (n >= sizeof(item)) {
+			snprintf(why, whylen, "score item too long: \"%.40s...\"",
+				 p);
+			return -1;
+		}
+		memcpy(item, p, n);
+		item[n] = '\0';
+		p += n;
+		if ((eq = strchr(item, '=')) == NULL) {
+			snprintf(why, whylen, "bad score \"%s\": want NAME=WEIGHT",
+				 item);
+			return -1;
+		}
+		*eq = '\0';
+		if ((i = weights_index(item)) < 0) {
+			snprintf(why, whylen, "unknown symbol \"%s\" in scores",
+				 item);
+			return -1;
+		}
+		errno = 0;
+		v = strtod(eq + 1, &end);
+		if (eq[1] == '\0' || *end != '\0' || errno != 0 || !isfinite(v)) {
+			snprintf(why, whylen, "bad weight \"%s\" for %s: want a "
+				 "number", eq + 1, item);
+			return -1;
+		}
+		w->w[i] = v;
+	}
+	return 0;
+}
+
+double
+weights_get(const struct weights *w, const char *name)
+{
+	int i = weights_index(name);
+
+	if (i < 0)
+		return 0;
+	return w ? w->w[i] : weights_defs[i].weight;
+}
