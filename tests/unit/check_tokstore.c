@@ -64,6 +64,16 @@ now_ms(void)
 	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
+/* xorshift - the next of a repeatable run of 64-bit tokens */
+static uint64_t
+xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
 /* lmdb_dir - a store directory of this process under unit_tmpdir() */
 static const char *
 lmdb_dir(const char *tag)
@@ -681,12 +691,8 @@ START_TEST(test_redis_maxmemory)
 	int i, m;
 
 	for (m = 0; m < NM; m++) {
-		for (i = 0; i < NTOK; i++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			tok[i] = x;
-		}
+		for (i = 0; i < NTOK; i++)
+			tok[i] = xorshift(&x);
 		ck_assert_int_eq(learn(ts, m, tok, NTOK, m & 1, 1), 0);
 	}
 	ck_assert_msg(tokstore_lookup(ts, tok, NTOK, c, &t, why,
@@ -801,12 +807,8 @@ speed_run(int b)
 	char why[256] = "";
 	int i, n;
 
-	for (i = 0; i < NPOOL; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		pool[i] = x;
-	}
+	for (i = 0; i < NPOOL; i++)
+		pool[i] = xorshift(&x);
 	/* learns: 500 tokens drawn from a vocabulary of 20,000 */
 	t0 = now_ms();
 	for (n = 0; now_ms() - t0 < 700 || n < 5; n++) {
