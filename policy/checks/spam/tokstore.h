@@ -15,6 +15,9 @@
  *          (volatile-* eviction can drop tokens, never the totals)
  * A store that cannot be reached returns -1 with why; the caller decides
  * (spam_error_action).  Thread-safe: one handle serves every thread.
+ * Open it in the process that uses it (after the daemon detaches: LMDB
+ * forbids using an environment across fork(), and a handle so used
+ * fails with why); with redis the process must ignore SIGPIPE.
  */
 #ifndef RG_TOKSTORE_H
 #define RG_TOKSTORE_H
@@ -40,8 +43,17 @@ struct tokstore_opts {
 	size_t		map_size;	/* lmdb: map size (default 256 MB) */
 	const char	*redis;		/* redis: unix:PATH or HOST:PORT */
 	const char	*prefix;	/* redis: key prefix ("rg:") */
+	const char	*password;	/* redis: AUTH, NULL = none (apart
+					   from redis, so no reason shows
+					   it) */
 	int		timeout_ms;	/* redis: per call */
 	long		token_ttl;	/* redis: seconds, 0 = none */
+	long		digest_ttl;	/* redis: seconds for the digest
+					   records, 0 = none (the default:
+					   learn-once and forget then hold
+					   for ever; volatile-* eviction
+					   never drops them, so count them
+					   in maxmemory: ~150 bytes each) */
 	int		readonly;	/* the daemon only reads (autolearn off) */
 };
 
