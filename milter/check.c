@@ -218,6 +218,7 @@ struct check_mta {
 	struct sbuf	reply;		/* "CODE X.Y.Z TEXT", or empty */
 	struct sbuf	edits;		/* header: and remove-header: lines */
 	struct sbuf	symbols;	/* symbol: lines of the last verdict */
+	double		total;		/* their scores, summed */
 	struct sbuf	refused;	/* refused-rcpt: lines */
 	FILE		*lua;		/* --emit-miltertest, or NULL */
 	struct sbuf	luaedits;	/* eom checks of the edits */
@@ -441,8 +442,11 @@ check_verdict(struct mta *m, const struct session *s, const struct txn *t,
 	cm->action = v->action;
 	sbuf_reset(&cm->symbols);
 	check_symbols(&cm->symbols, &s->symbols);
-	if (t != NULL)
+	cm->total = symbols_score(&s->symbols);
+	if (t != NULL) {
 		check_symbols(&cm->symbols, &t->symbols);
+		cm->total += symbols_score(&t->symbols);
+	}
 }
 
 static const struct mta_ops check_ops = {
@@ -706,6 +710,8 @@ check_print(const struct check_mta *cm)
 		fputs(cm->edits.data, stdout);
 	if (cm->symbols.len)
 		fputs(cm->symbols.data, stdout);
+	/* the sum the spam thresholds look at */
+	printf("total: %.2f\n", cm->total);
 }
 
 int

@@ -9,6 +9,7 @@
  *   relayguard spf -c FILE --ip IP ... SPF for one client and sender
  *   relayguard dkim-keygen -d D -s S   a DKIM signing key and its record
  *   relayguard dkim-check -c FILE      the key table against DNS
+ *   relayguard learn --spam|--ham ...  train the spam engine
  *
  * Diagnostics: configuration errors go to stderr as FILE:LINE: why, with
  * exit status 1 (2 for usage errors).
@@ -28,6 +29,7 @@
 #include "policy.h"
 #include "spfcmd.h"
 #include "dkimcmd.h"
+#include "learncmd.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/relayguard.conf"
 
@@ -41,6 +43,8 @@ usage(FILE *fp)
 	      "       relayguard dkim-keygen -d DOMAIN -s SELECTOR "
 	      "[-a rsa|ed25519] [-b BITS] [-o FILE]\n"
 	      "       relayguard dkim-check -c FILE\n"
+	      "       relayguard learn --spam|--ham [--forget] [-c FILE] "
+	      "FILE|DIR...\n"
 	      "  -c FILE  configuration (default " DEFAULT_CONF ")\n"
 	      "  -f       stay in the foreground\n"
 	      "  -n       check the configuration and exit\n"
@@ -58,6 +62,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return check_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "learn") == 0)
+		return learncmd_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "spf") == 0)
 		return spfcmd_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "dkim-keygen") == 0)

@@ -20,7 +20,9 @@
 #include "envelope.h"
 #include "log.h"
 #include "policy.h"
+#include "mime.h"
 #include "sender.h"
+#include "spam.h"
 #include "size.h"
 #include "spfcheck.h"
 #include "util.h"
@@ -103,6 +105,9 @@ static const struct policy_check policy_checks[] = {
 	/* the virus scan reads the whole spool at end of message */
 	{ "av", av_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOM] = av_eom }, NULL },
+	/* the spam engine after every other scoring check: it sums them */
+	{ "spam", spam_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
+	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOM] = spam_eom }, NULL },
 	/* signing last: it signs what every other check let through */
 	{ "dkimsign", dkimsign_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOH] = dkimsign_eoh,
@@ -148,6 +153,7 @@ policy_needs(const struct conf *c)
 int
 policy_start(const struct conf *c, char *err, size_t errlen)
 {
+	mime_global_init();	/* GMime, once, before any thread */
 	if (c->av && c->av_backend == AV_BACKEND_LIBCLAMAV)
 		return av_engine_start(c, err, errlen);
 	return 0;
@@ -170,6 +176,7 @@ void
 policy_stop(void)
 {
 	av_engine_stop();
+	spam_stop();
 }
 
 /* policy_end - log a verdict that ends something; returns POLICY_END */

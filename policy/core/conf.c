@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -48,6 +49,7 @@ enum conf_type {
 	CT_DOMAINS,	/* list of words, lowercased */
 	CT_DURATION,	/* "500ms", "5s", "2m"; a bare number is seconds */
 	CT_ENUM,	/* one of words[], stored as its index */
+	CT_NUMBER,	/* a decimal number (double); "off": infinity */
 };
 
 struct conf_key {
@@ -62,6 +64,9 @@ struct conf_key {
 static const char *const spf_engines[] = { "builtin", "libspf2", NULL };
 static const char *const av_backends[] = { "libclamav", "clamd", NULL };
 static const char *const av_reloads[] = { "concurrent", "blocking", NULL };
+static const char *const bayes_backends[] = { "lmdb", "redis", NULL };
+/* CT_NUMBER keys that take "off" point words here (any non-NULL) */
+static const char *const num_off[] = { "off", NULL };
 
 #define OFF(field) offsetof(struct conf, field)
 
@@ -151,6 +156,50 @@ static const struct conf_key conf_table[] = {
 	  0, 0 },
 	{ "dmarc_report_log", CT_STRING, OFF(dmarc_report_log), "", 0, 0 },
 	{ "scores", CT_STRING, OFF(scores), "", 0, 0 },
+	{ "spam", CT_BOOL, OFF(spam), "no", 0, 0 },
+	{ "spam_tag_score", CT_NUMBER, OFF(spam_tag_score), "5", -1000, 1000,
+	  num_off },
+	{ "spam_quarantine_score", CT_NUMBER, OFF(spam_quarantine_score), "off",
+	  -1000, 1000, num_off },
+	{ "spam_reject_score", CT_NUMBER, OFF(spam_reject_score), "15", -1000,
+	  1000, num_off },
+	{ "spam_outbound_tag_score", CT_NUMBER, OFF(spam_outbound_tag_score),
+	  "5", -1000, 1000, num_off },
+	{ "spam_outbound_quarantine_score", CT_NUMBER,
+	  OFF(spam_outbound_quarantine_score), "off", -1000, 1000, num_off },
+	{ "spam_outbound_reject_score", CT_NUMBER,
+	  OFF(spam_outbound_reject_score), "10", -1000, 1000, num_off },
+	{ "spam_error_action", CT_ACTION, OFF(spam_error_action), "tempfail",
+	  0, 0 },
+	{ "spam_max_size", CT_SIZE, OFF(spam_max_size), "5M", 0, 0 },
+	{ "mime_max_depth", CT_INT, OFF(mime_max_depth), "20", 1, 1000 },
+	{ "mime_max_parts", CT_INT, OFF(mime_max_parts), "500", 1, 100000 },
+	{ "mime_max_text", CT_SIZE, OFF(mime_max_text), "1M", 0, 0 },
+	{ "mime_max_links", CT_INT, OFF(mime_max_links), "200", 0, 100000 },
+	{ "bayes", CT_BOOL, OFF(bayes), "yes", 0, 0 },
+	{ "bayes_backend", CT_ENUM, OFF(bayes_backend), "lmdb", 0, 0,
+	  bayes_backends },
+	{ "bayes_store", CT_STRING, OFF(bayes_store), "/var/lib/relayguard/bayes",
+	  0, 0 },
+	{ "redis_server", CT_STRING, OFF(redis_server), "", 0, 0 },
+	{ "redis_password", CT_STRING, OFF(redis_password), "", 0, 0 },
+	{ "redis_timeout", CT_DURATION, OFF(redis_timeout), "1s", 10, 60000 },
+	{ "bayes_redis_prefix", CT_STRING, OFF(bayes_redis_prefix), "rg:", 0,
+	  0 },
+	{ "bayes_token_ttl_days", CT_INT, OFF(bayes_token_ttl_days), "90", 0,
+	  36500 },
+	{ "bayes_min_spam", CT_INT, OFF(bayes_min_spam), "50", 0, 1000000 },
+	{ "bayes_min_ham", CT_INT, OFF(bayes_min_ham), "50", 0, 1000000 },
+	{ "bayes_robs", CT_NUMBER, OFF(bayes_robs), "0.0178", 0, 10 },
+	{ "bayes_robx", CT_NUMBER, OFF(bayes_robx), "0.52", 0, 1 },
+	{ "bayes_min_dev", CT_NUMBER, OFF(bayes_min_dev), "0.375", 0, 1 },
+	{ "bayes_max_tokens", CT_INT, OFF(bayes_max_tokens), "10000", 100,
+	  1000000 },
+	{ "bayes_autolearn", CT_BOOL, OFF(bayes_autolearn), "no", 0, 0 },
+	{ "bayes_autolearn_spam_score", CT_NUMBER,
+	  OFF(bayes_autolearn_spam_score), "12", -1000, 1000 },
+	{ "bayes_autolearn_ham_score", CT_NUMBER,
+	  OFF(bayes_autolearn_ham_score), "-2", -1000, 1000 },
 	{ "av", CT_BOOL, OFF(av), "yes", 0, 0 },
 	{ "av_backend", CT_ENUM, OFF(av_backend), "libclamav", 0, 0,
 	  av_backends },
@@ -400,6 +449,25 @@ conf_set(struct conf *c, const struct conf_key *k, const char *v,
 			return -1;
 		}
 		*conf_intp(c, k) = (int)ms;
+		return 0;
+	}
+	case CT_NUMBER: {
+		double d;
+
+		if (strcasecmp(v, "off") == 0) {
+			*(double *)((char *)c + k->offset) = INFINITY;
+			return 0;
+		}
+		errno = 0;
+		d = strtod(v, &end);
+		if (*v == '\0' || *end != '\0' || errno || !isfinite(d) ||
+		    d < (double)k->min || d > (double)k->max) {
+			snprintf(why, len, "bad number \"%s\" for %s: want "
+				 "%ld to %ld%s", v, k->name, k->min, k->max,
+				 k->words ? " or off" : "");
+			return -1;
+		}
+		*(double *)((char *)c + k->offset) = d;
 		return 0;
 	}
 	case CT_ENUM:
@@ -703,7 +771,8 @@ conf_resolve_paths(struct conf *c)
 {
 	char **keys[] = { &c->sender_login_maps, &c->pid_file,
 			  &c->dnssec_trust_anchor, &c->clamav_database,
-			  &c->dkim_key_table, &c->dkim_signing_table };
+			  &c->dkim_key_table, &c->dkim_signing_table,
+			  &c->bayes_store };
 	const char *slash = strrchr(c->path, '/');
 	char *dir, *abs;
 
@@ -1054,6 +1123,18 @@ conf_dump(const struct conf *cc, FILE *fp)
 		case CT_ENUM:
 			fputs(k->words[*conf_intp(c, k)], fp);
 			break;
+		case CT_NUMBER: {
+			double d = *(const double *)((const char *)c + k->offset);
+
+			char num[40];
+
+			/* the shortest that reads back the same */
+			snprintf(num, sizeof(num), "%.15g", d);
+			if (strtod(num, NULL) != d)
+				snprintf(num, sizeof(num), "%.17g", d);
+			fputs(isinf(d) ? "off" : num, fp);
+			break;
+		}
 		case CT_DOMAINS: {
 			const struct strlist *l = (const struct strlist *)
 			    ((char *)c + k->offset);

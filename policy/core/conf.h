@@ -120,6 +120,35 @@ struct conf {
 	char		*scores;
 	struct weights	*weights;
 
+	/* spam engine (spam.c): thresholds on the total score */
+	int		spam;
+	double		spam_tag_score;		/* INFINITY: off */
+	double		spam_quarantine_score;
+	double		spam_reject_score;
+	double		spam_outbound_tag_score;
+	double		spam_outbound_quarantine_score;
+	double		spam_outbound_reject_score;
+	int		spam_error_action;	/* the store cannot be read */
+	long long	spam_max_size;		/* larger: header rules only */
+	int		mime_max_depth;
+	int		mime_max_parts;
+	long long	mime_max_text;
+	int		mime_max_links;
+	int		bayes;
+	int		bayes_backend;		/* enum tokstore_backend */
+	char		*bayes_store;		/* LMDB directory */
+	char		*redis_server;		/* unix:PATH or HOST:PORT */
+	char		*redis_password;
+	int		redis_timeout;		/* ms, per call */
+	char		*bayes_redis_prefix;
+	int		bayes_token_ttl_days;	/* Redis: token expiry, 0 none */
+	int		bayes_min_spam, bayes_min_ham;
+	double		bayes_robs, bayes_robx, bayes_min_dev;
+	int		bayes_max_tokens;
+	int		bayes_autolearn;
+	double		bayes_autolearn_spam_score;
+	double		bayes_autolearn_ham_score;
+
 	/* virus scan (av.c, avengine.c, avclamd.c): every message */
 	int		av;
 	int		av_backend;		/* enum av_backend */

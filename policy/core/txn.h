@@ -83,7 +83,7 @@ struct txn {
 	size_t		ntraces;
 	struct txn_trace *sigs;		/* DKIM-Signature: above all others */
 	size_t		nsigs;
-	const char	*strip[4];	/* names whose incoming fields go */
+	const char	*strip[8];	/* names whose incoming fields go */
 	size_t		nstrip;
 	struct txn_slot_state slot[TXN_NSLOTS];
 	struct sbuf	auth_results;	/* "spf=pass smtp.mailfrom=a@b"; ... */

@@ -128,6 +128,15 @@ static const struct verdict_rule verdict_rules[] = {
 	{ "AV_UNAVAILABLE", ACTION_TEMPFAIL, A(av_error_action), "554", "5.3.0",
 	  "451", "4.3.0", "Message could not be scanned for viruses: %s", 0,
 	  A(av_outbound_error_action) },
+	/* spam (spam.c): the total score against the thresholds; %s is the
+	 * score.  SPAM_TAG only adds the X-Spam fields. */
+	{ "SPAM_REJECT", ACTION_REJECT, FIXED, "554", "5.7.1", "451", "4.7.1",
+	  "Message rejected as spam" },
+	{ "SPAM_QUARANTINE", ACTION_QUARANTINE, FIXED, "554", "5.7.1", "451",
+	  "4.7.1", "Message held as spam" },
+	{ "SPAM_ERROR", ACTION_TEMPFAIL, A(spam_error_action), "554", "5.3.0",
+	  "451", "4.3.0", "Message could not be checked for spam, try again "
+	  "later" },
 	/* envelope (envelope.c); RCPT rules refuse that recipient only */
 	{ "SENDER_ADDR_TOO_LONG", ACTION_REJECT, FIXED, "501", "5.1.7", "451",
 	  "4.1.7", "Bad sender address syntax: address too long" },

@@ -55,6 +55,10 @@ struct mime_doc {
 	char		*subject;
 	char		*from;		/* the whole From field value */
 	char		*reply_to;
+	long long	date;		/* the Date field, seconds since the
+					   epoch ... */
+	int		date_state;	/* ... when 1; 0: no Date field; -1:
+					   one that does not parse */
 	/* all text: the text/plain parts, then the text of the HTML parts
 	 * that have no text/plain twin, separated by newlines, UTF-8 */
 	struct sbuf	text;
