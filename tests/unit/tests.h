@@ -32,6 +32,7 @@ Suite *dkim_suite(void);
 Suite *dmarc_suite(void);
 Suite *av_suite(void);
 Suite *avclamd_suite(void);
+Suite *mime_suite(void);
 
 /* write_file - a scratch file with the given text; returns its path */
 const char *write_file(const char *name, const char *text);
