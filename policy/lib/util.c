@@ -164,6 +164,19 @@ util_parse_bool(const char *s)
 	return -1;
 }
 
+/* util_hex_value - value of a hex digit, -1 if it is not one */
+int
+util_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* util_sanitize - make untrusted bytes safe for a log line */
 void
 util_sanitize(char *dst, size_t size, const char *src, size_t len)
@@ -230,7 +243,8 @@ void
 sbuf_append(struct sbuf *b, const void *data, size_t len)
 {
 	sbuf_grow(b, len);
-	memcpy(b->data + b->len, data, len);
+	if (len > 0)	/* an empty sbuf's data is NULL: memcpy wants none */
+		memcpy(b->data + b->len, data, len);
 	b->len += len;
 	b->data[b->len] = '\0';
 }

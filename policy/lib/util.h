@@ -30,6 +30,8 @@ void util_panic(const char *file, int line, const char *fmt, ...)
 
 /* util_strlcpy - bounded copy that always terminates; returns strlen(src) */
 size_t util_strlcpy(char *dst, const char *src, size_t size);
+/* util_hex_value - value of a hex digit, -1 if it is not one */
+int util_hex_value(int c);
 /* util_trim - strip leading and trailing white space in place */
 char *util_trim(char *s);
 /* util_parse_size - "10240000", "10k", "50M", "1G" to bytes; -1 if bad */

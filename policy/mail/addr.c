@@ -16,11 +16,11 @@
  * RFC 2047 encoded words are decoded in display names only, never in an
  * address: an address is compared as written.  UTF-8, US-ASCII and
  * ISO-8859-1 are converted here, every other charset by iconv(3) (glibc
- * knows windows-125x, iso-8859-x, koi8-r, UTF-16, UTF-7 ...), one
- * descriptor per call, the output bounded.  A word in a charset iconv
- * does not know is shown as ASCII, its other bytes U+FFFD, and noted
- * (display_unknown_charset): an address spelled in it stays visible to
- * addr_lookalike().
+ * knows windows-125x, iso-8859-x, koi8-r, UTF-16, UTF-7 ...) through
+ * charset.c, one descriptor per call, the output bounded.  A word in a
+ * charset iconv does not know is shown as ASCII, its other bytes U+FFFD,
+ * and noted (display_unknown_charset): an address spelled in it stays
+ * visible to addr_lookalike().
  *
  * Diagnostics: a status, and in err what was wrong at which byte offset.
  * Nothing is logged here; the caller knows whose header it was.
@@ -28,13 +28,13 @@
 #include "config.h"
 
 #include <errno.h>
-#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "addr.h"
+#include "charset.h"
 #include "util.h"
 
 enum tok {
@@ -104,43 +104,6 @@ is_atext(int c)
 	return u > 0x20 && u < 0x7f && strchr("()<>[]:;@\\,.\"", u) == NULL;
 }
 
-/*
- * utf8_len - length of the well-formed UTF-8 character at s, 0 if it is
- * not one: overlong forms, surrogates, values over U+10FFFF, stray or
- * missing continuation bytes (RFC 3629 section 4).
- */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t need, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		need = 1;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 2;
-		if (s[0] == 0xe0)
-			lo = 0xa0;
-		else if (s[0] == 0xed)
-			hi = 0x9f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 3;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n <= need || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i <= need; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return need + 1;
-}
-
 /* is_c1 - the UTF-8 character at s is a C1 control, U+0080..U+009F */
 static int
 is_c1(const unsigned char *s)
@@ -173,7 +136,7 @@ check_bytes(struct parser *p)
 		     s[i] != '\n') || s[i] == 0x7f)
 			return fail(p, i, "control character");
 		if (s[i] >= 0x80) {
-			if ((n = utf8_len(s + i, len - i)) == 0)
+			if ((n = charset_utf8_len(s + i, len - i)) == 0)
 				return fail(p, i, "invalid UTF-8");
 			if (is_c1(s + i))
 				return fail(p, i, "control character");
@@ -443,19 +406,6 @@ b64_value(int c)
 	return -1;
 }
 
-/* hex_value - value of a hex digit, -1 if it is not one */
-static int
-hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * ew_b - decode base64 text.  Missing padding is accepted, as clients
  * accept it; any other flaw leaves the word undecoded.
@@ -505,8 +455,8 @@ ew_q(const char *s, size_t n, struct sbuf *out)
 		else if (c == '=') {
 			if (i + 2 >= n)
 				return -1;
-			if ((hi = hex_value(s[i + 1])) < 0 ||
-			    (lo = hex_value(s[i + 2])) < 0)
+			if ((hi = util_hex_value(s[i + 1])) < 0 ||
+			    (lo = util_hex_value(s[i + 2])) < 0)
 				return -1;
 			c = (unsigned char)(hi << 4 | lo);
 			i += 2;
@@ -590,15 +540,8 @@ ew_cs_same(const struct ew_cs *a, const struct ew_cs *b)
 static int
 ew_iconv_name(const struct ew_cs *cs, char *buf, size_t size)
 {
-	if (cs->len == 0 || cs->len >= size)
+	if (cs->len >= size || !charset_name_ok(cs->name, cs->len))
 		return -1;
-	for (size_t i = 0; i < cs->len; i++) {
-		unsigned char c = (unsigned char)cs->name[i];
-
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !(c >= '0' && c <= '9') && strchr("-_.:+", c) == NULL)
-			return -1;
-	}
 	memcpy(buf, cs->name, cs->len);
 	buf[cs->len] = '\0';
 	return 0;
@@ -614,36 +557,11 @@ static int
 ew_iconv(struct sbuf *out, const unsigned char *b, size_t n,
 	 const struct ew_cs *cs)
 {
-	char name[EW_CHARSET_MAX + 2], chunk[256], *in = (char *)b, *o;
-	size_t inleft = n, oleft, start = out->len, rc;
-	int done = 0;
-	iconv_t cd;
+	char name[EW_CHARSET_MAX + 2];
 
-	if (ew_iconv_name(cs, name, sizeof(name)) != 0 ||
-	    (cd = iconv_open("UTF-8", name)) == (iconv_t)-1)
+	if (ew_iconv_name(cs, name, sizeof(name)) != 0)
 		return -1;
-	while (!done && out->len - start < EW_ICONV_MAX) {
-		o = chunk;
-		oleft = sizeof(chunk);
-		if (inleft > 0)
-			rc = iconv(cd, &in, &inleft, &o, &oleft);
-		else {
-			rc = iconv(cd, NULL, NULL, &o, &oleft);	/* shift back */
-			done = 1;
-		}
-		sbuf_append(out, chunk, sizeof(chunk) - oleft);
-		if (rc != (size_t)-1 || errno == E2BIG)
-			continue;
-		/* EILSEQ: a byte that is no character; EINVAL: cut short */
-		sbuf_puts(out, REPLACEMENT);
-		if (errno == EILSEQ && inleft > 0) {
-			in++;
-			inleft--;
-		} else
-			inleft = 0;
-	}
-	iconv_close(cd);
-	return 0;
+	return charset_iconv(out, b, n, name, EW_ICONV_MAX) < 0 ? -1 : 0;
 }
 
 /*
@@ -693,7 +611,7 @@ put_decoded(struct sbuf *out, const unsigned char *b, size_t n,
 				sbuf_append(out, u, 2);
 			}
 			i++;
-		} else if (cs == CS_UTF8 && (k = utf8_len(b + i, n - i)) > 0 &&
+		} else if (cs == CS_UTF8 && (k = charset_utf8_len(b + i, n - i)) > 0 &&
 			   !is_c1(b + i)) {
 			sbuf_append(out, b + i, k);
 			i += k;

@@ -81,7 +81,9 @@ void mime_limits_default(struct mime_limits *);
  * mime_walk - walk the message in view into doc (which it initializes).
  * 0, or -1 when nothing could be parsed (doc then holds what it could:
  * at least empty strings); doc must be freed with mime_doc_free in both
- * cases.
+ * cases.  An empty message is a document (0, MIME_NOT_MIME, no part).
+ * Thread-safe: GMime objects live for one call (mime_global_init first).
+ * GMime's headers stay in mime.c: users of this header need none.
  */
 int mime_walk(const struct spool_view *view, const struct mime_limits *,
 	      struct mime_doc *doc);
@@ -95,5 +97,20 @@ void mime_doc_free(struct mime_doc *);
  */
 void html_to_text(const char *html, size_t len, struct sbuf *text,
 		  struct mime_link **links, size_t *nlinks, size_t max_links);
+/*
+ * html_link_host - the host of a URL of len bytes, new string: the
+ * authority of "scheme://..." or "//...", or a "www." prefix, without
+ * userinfo and port, ASCII lower-cased (an IDN as written), an IPv6
+ * literal without its brackets; "" when there is none (mailto:, a
+ * relative link).  Used for HTML and text links alike.
+ */
+char *html_link_host(const char *url, size_t len);
+/*
+ * html_link_add - append the URL (len bytes, as written) and its host to
+ * links, unless it is there already, longer than 4096 bytes, holds a
+ * NUL, or *nlinks has reached max.
+ */
+void html_link_add(struct mime_link **links, size_t *nlinks, size_t max,
+		   const char *url, size_t len);
 
 #endif
