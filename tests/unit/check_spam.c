@@ -11,6 +11,7 @@
 #include "bayes.h"
 #include "tests.h"
 #include "tokens.h"
+#include "util.h"
 
 /* tok_count - distinct tokens of one text */
 static size_t
@@ -55,8 +56,9 @@ START_TEST(test_tokens_words)
 	ck_assert_uint_eq(tok_count("a1 b2 c3 d4 e5", 100), 5 + 4 + 3 + 2 + 1);
 	/* 6 words: the first falls out of the last one's window */
 	ck_assert_uint_eq(tok_count("a1 b2 c3 d4 e5 f6", 100), 6 + 5 + 4 + 3 + 2);
-	/* a repeat counts once */
-	ck_assert_uint_eq(tok_count("spam spam spam", 100), 2);
+	/* a repeat counts once: the word, and the pair at distances 1, 2 */
+	ck_assert_uint_eq(tok_count("spam spam spam", 100), 3);
+	ck_assert_uint_eq(tok_count("spam spam spam spam spam spam", 100), 5);
 	/* one letter is no word */
 	ck_assert_uint_eq(tok_count("a b c", 100), 0);
 	/* case and Unicode case folding */
