@@ -327,7 +327,8 @@ spam_bayes(struct txn *t, const struct tokens *tok)
 }
 
 /* spam_digest - what makes a message the same message when learned
- * again: its Message-ID and its body (trace fields differ by hop) */
+ * again: its Message-ID and its body (trace fields differ by hop), line
+ * ends as LF (an mbox and a maildir copy of one message are the same) */
 static void
 spam_digest(const unsigned char *msg, size_t len, const char *mid,
 	    unsigned char out[32])
@@ -342,7 +343,17 @@ spam_digest(const unsigned char *msg, size_t len, const char *mid,
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	EVP_DigestUpdate(ctx, mid, strlen(mid));
 	EVP_DigestUpdate(ctx, "\n", 1);
-	EVP_DigestUpdate(ctx, body, len - (size_t)(body - msg));
+	/* and without the line breaks at the end (an mbox adds one) */
+	while (len > (size_t)(body - msg) &&
+	       (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+		len--;
+	for (const unsigned char *p = body, *end = msg + len; p < end;) {
+		const unsigned char *cr = memchr(p, '\r', (size_t)(end - p));
+		const unsigned char *stop = cr ? cr : end;
+
+		EVP_DigestUpdate(ctx, p, (size_t)(stop - p));
+		p = cr ? cr + 1 : end;
+	}
 	EVP_DigestFinal_ex(ctx, out, &n);
 	EVP_MD_CTX_free(ctx);
 }
