@@ -78,7 +78,7 @@ static const struct weight_def weights_defs[] = {
 	{ "MIME_TRUNCATED", 0, "over a MIME limit: not all was read" },
 	{ "MISSING_DATE", 1.0, "no Date field" },
 	{ "MISSING_MID", 0.5, "no Message-ID field" },
-	{ "MISSING_RECEIVED", 0.5, "inbound, no Received but the MTA's own" },
+	{ "MISSING_RECEIVED", 0.5, "inbound, no Received field at all" },
 	{ "MISSING_SUBJECT", 1.0, "no Subject field" },
 	{ "RCPT_ADDR_TOO_LONG", 0, "a recipient over 4096 bytes" },
 	{ "RCPT_LIMIT", 0, "more recipients than max_recipients" },

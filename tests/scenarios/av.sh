@@ -29,6 +29,22 @@ header: X-Virus-Status: Clean"
 	scenario "av-$shape-clean" "$AV" "$IN" < <("$MK" "$shape" --clean)
 done
 
+# a first field libclamav does not take for mail (and a kilobyte of
+# padding before From): scanned behind a Received line of ours, from
+# memory and from the spool file
+for shape in single zip; do
+	want="verdict: reject
+symbol: AV_VIRUS 0.00 $EICAR"
+	scenario "av-first-header-$shape" "$AV" "$IN" < <("$MK" "$shape" --first-header X-Foo --pad-headers 1100 --mime-last)
+done
+want="verdict: reject
+symbol: AV_VIRUS 0.00 $EICAR"
+scenario av-first-header-on-disk "$AV spool_memory_max=1k temp_dir=$dir" "$IN" \
+	< <("$MK" single --first-header DKIM-Signature --pad-headers 1100 --mime-last)
+want="verdict: accept"
+never="AV_"
+scenario av-first-header-clean "$AV" "$IN" < <("$MK" single --clean --first-header X-Foo --pad-headers 1100 --mime-last)
+
 # our own marker, nested, and the logical signature that needs two strings
 want="verdict: reject
 symbol: AV_VIRUS 0.00 Relayguard.Test.Marker.UNOFFICIAL"

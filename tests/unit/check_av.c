@@ -69,7 +69,7 @@ av_scan_mem(const char *text, struct av_result *r)
 	struct spool_view v = { (const unsigned char *)text, -1,
 		strlen(text) };
 
-	av_engine_scan(&v, r);
+	av_engine_scan(&v, NULL, r);
 	return r->status;
 }
 
@@ -121,7 +121,7 @@ START_TEST(test_av_scan_memory_and_file)
 	{
 		struct spool_view v = { NULL, fd, strlen(bad) };
 
-		av_engine_scan(&v, &r);
+		av_engine_scan(&v, NULL, &r);
 		ck_assert_int_eq(r.status, AV_INFECTED);
 	}
 	close(fd);

@@ -356,7 +356,8 @@ clamd_pread(struct clamd *c, int fd, unsigned char *buf, size_t len,
 
 /* clamd_stream - the command, the message in chunks, the zero chunk */
 static int
-clamd_stream(struct clamd *c, const struct spool_view *v, size_t chunk)
+clamd_stream(struct clamd *c, const char *prefix, const struct spool_view *v,
+	     size_t chunk)
 {
 	static const char cmd[] = "zINSTREAM";	/* sent with its NUL */
 	struct iovec iov;
@@ -367,6 +368,8 @@ clamd_stream(struct clamd *c, const struct spool_view *v, size_t chunk)
 	iov.iov_base = (void *)cmd;
 	iov.iov_len = sizeof(cmd);
 	rc = clamd_send(c, &iov, 1);
+	if (rc == SEND_OK && prefix != NULL && *prefix)
+		rc = clamd_chunk(c, prefix, strlen(prefix));
 	if (rc == SEND_OK && v->data == NULL && v->len > 0)
 		buf = xmalloc(chunk);
 	while (rc == SEND_OK && off < v->len) {
@@ -474,8 +477,17 @@ void
 avclamd_scan(const char *sock, const struct spool_view *view,
 	     size_t chunk, size_t max, int timeout_ms, struct av_result *r)
 {
+	avclamd_scan_prefixed(sock, NULL, view, chunk, max, timeout_ms, r);
+}
+
+void
+avclamd_scan_prefixed(const char *sock, const char *prefix,
+		      const struct spool_view *view, size_t chunk, size_t max,
+		      int timeout_ms, struct av_result *r)
+{
 	struct clamd c;
 	char reply[AVCLAMD_REPLY_MAX];
+	size_t plen = prefix ? strlen(prefix) : 0;
 	int rc;
 
 	c.sock = sock != NULL ? sock : "";
@@ -485,9 +497,9 @@ avclamd_scan(const char *sock, const struct spool_view *view,
 	c.r = r;
 	r->status = AV_ERROR;
 	r->name[0] = '\0';
-	if (view->len > max) {
+	if (view->len + plen > max) {
 		clamd_result(&c, AV_ERROR, "message of %zu bytes is larger "
-			     "than clamd_stream_max %zu", view->len, max);
+			     "than clamd_stream_max %zu", view->len + plen, max);
 		return;
 	}
 	if (view->len > 0 && view->data == NULL && view->fd < 0) {
@@ -499,7 +511,7 @@ avclamd_scan(const char *sock, const struct spool_view *view,
 	if (chunk > AVCLAMD_CHUNK_MAX)
 		chunk = AVCLAMD_CHUNK_MAX;
 	if (clamd_connect(&c) == 0 &&
-	    (rc = clamd_stream(&c, view, chunk)) != SEND_FAILED &&
+	    (rc = clamd_stream(&c, prefix, view, chunk)) != SEND_FAILED &&
 	    clamd_read(&c, reply, sizeof(reply)) >= 0)
 		clamd_judge(&c, reply, rc == SEND_STOPPED);
 	if (c.fd >= 0)

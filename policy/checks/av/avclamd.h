@@ -25,5 +25,9 @@
 void avclamd_scan(const char *sock, const struct spool_view *view,
 		  size_t chunk, size_t max, int timeout_ms,
 		  struct av_result *r);
+/* avclamd_scan_prefixed - the same, prefix (a header line) sent first */
+void avclamd_scan_prefixed(const char *sock, const char *prefix,
+			   const struct spool_view *view, size_t chunk,
+			   size_t max, int timeout_ms, struct av_result *r);
 
 #endif

@@ -632,9 +632,54 @@ av_limit_rc(cl_error_t rc)
 	    rc == CL_EMAXFILES;
 }
 
-void
-av_engine_scan(const struct spool_view *view, struct av_result *r)
+/* the prefix and the spool behind it, as one file for libclamav */
+struct av_vfile {
+	const char		*prefix;
+	size_t			plen;
+	const struct spool_view	*view;
+};
+
+/* av_vread - libclamav's pread on an av_vfile */
+static off_t
+av_vread(void *handle, void *buf, size_t count, off_t offset)
 {
+	const struct av_vfile *f = handle;
+	size_t off = (size_t)offset, done = 0, total = f->plen + f->view->len;
+
+	if (off >= total)
+		return 0;
+	if (count > total - off)
+		count = total - off;
+	if (off < f->plen) {
+		size_t n = f->plen - off < count ? f->plen - off : count;
+
+		memcpy(buf, f->prefix + off, n);
+		done = n;
+		off += n;
+	}
+	if (done < count) {
+		size_t at = off - f->plen, n = count - done;
+
+		if (f->view->data != NULL) {
+			memcpy((char *)buf + done, f->view->data + at, n);
+		} else {
+			ssize_t got = pread(f->view->fd, (char *)buf + done, n,
+					    (off_t)at);
+
+			if (got < 0)
+				return done > 0 ? (off_t)done : -1;
+			n = (size_t)got;
+		}
+		done += n;
+	}
+	return (off_t)done;
+}
+
+void
+av_engine_scan(const struct spool_view *view, const char *prefix,
+	       struct av_result *r)
+{
+	struct av_vfile vf = { prefix, prefix ? strlen(prefix) : 0, view };
 	struct cl_scan_options opts;
 	struct av_engine *e;
 	const char *name = NULL;
@@ -656,6 +701,17 @@ av_engine_scan(const struct spool_view *view, struct av_result *r)
 	    CL_SCAN_HEURISTIC_ENCRYPTED_DOC | CL_SCAN_HEURISTIC_EXCEEDS_MAX;
 	if (view->len == 0) {
 		rc = CL_CLEAN;
+	} else if (vf.plen > 0) {
+		cl_fmap_t *map = cl_fmap_open_handle(&vf, 0, vf.plen + view->len,
+						     av_vread, 1);
+
+		if (map == NULL) {
+			rc = CL_EMEM;
+		} else {
+			rc = cl_scanmap_callback(map, NULL, &name, &scanned,
+						 e->cl, &opts, r);
+			cl_fmap_close(map);
+		}
 	} else if (view->data != NULL) {
 		cl_fmap_t *map = cl_fmap_open_memory(view->data, view->len);
 

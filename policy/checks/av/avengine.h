@@ -50,8 +50,13 @@ void av_engine_stop(void);
  * loaded or is required (the site named a database)
  */
 int av_engine_wanted(void);
-/* av_engine_scan - scan the message as received */
-void av_engine_scan(const struct spool_view *, struct av_result *);
+/*
+ * av_engine_scan - scan the message as received, behind prefix (a header
+ * line, or NULL) without copying it: libclamav reads both through one
+ * file of its own (cl_fmap_open_handle)
+ */
+void av_engine_scan(const struct spool_view *, const char *prefix,
+		    struct av_result *);
 /*
  * av_engine_describe - "ClamAV 1.4.6/27000" (engine and database
  * versions) for X-Virus-Scanned

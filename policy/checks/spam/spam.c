@@ -211,10 +211,10 @@ spam_header_rules(struct txn *t, const struct mime_doc *doc)
 	if (*d1 && *d2 && strcmp(d1, d2) != 0)
 		symbols_add(&t->symbols, "FROM_REPLYTO_DIFFER", 0, "%s, "
 			    "Reply-To %s", d1, d2);
-	/* the MTA's own Received is passed first; inbound mail that had no
-	 * hop before it came straight from whatever sent it */
+	/* Postfix does not show milters the Received it adds: inbound mail
+	 * with none came straight from whatever wrote it */
 	h = spam_header(t, "Received", &n);
-	if (t->mode == TXN_INBOUND && n <= 1)
+	if (t->mode == TXN_INBOUND && n == 0)
 		symbols_add(&t->symbols, "MISSING_RECEIVED", 0, "%zu Received",
 			    n);
 	for (size_t i = 0; i < t->nheaders; i++) {

@@ -12,8 +12,8 @@
  *   MISSING_DATE, DATE_INVALID, DATE_IN_FUTURE (over 12 hours ahead),
  *   DATE_IN_PAST (over 7 days behind), MISSING_MID, MISSING_SUBJECT,
  *   EMPTY_SUBJECT, FROM_REPLYTO_DIFFER (another domain), MISSING_RECEIVED
- *   (inbound, no Received but the MTA's own), RECEIVED_MALFORMED (a
- *   Received without "by" or date), HTML_ONLY, TEXT_HTML_DIFFER,
+ *   (inbound, no Received field: Postfix does not pass its own),
+ *   RECEIVED_MALFORMED (a Received without "by" or date), HTML_ONLY, TEXT_HTML_DIFFER,
  *   MIME_BAD_CHARSET, MIME_BAD_ENCODING, MIME_NO_BOUNDARY, MIME_TRUNCATED,
  *   SIZE_TINY/SIZE_SMALL/SIZE_MEDIUM/SIZE_LARGE/SIZE_HUGE (size classes)
  * Totals (thresholds by mode, outbound ones for the site's own users):
