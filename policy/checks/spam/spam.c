@@ -266,7 +266,8 @@ spam_size_rule(struct txn *t)
 	    "SIZE_SMALL" : s < 256 * 1024 ? "SIZE_MEDIUM" : s < 4096 * 1024 ?
 	    "SIZE_LARGE" : "SIZE_HUGE";
 
-	symbols_add(&t->symbols, name, 0, "%lld bytes", s);
+	/* the class only: the summary line has the size */
+	symbols_add(&t->symbols, name, 0, "%s", "");
 }
 
 /* spam_params - the classifier's parameters from the configuration */
