@@ -84,6 +84,31 @@ rg_line() {
 	grep -n "^$2 = " "$1" | head -1 | cut -d: -f1
 }
 
+# rg_unit_case SUITE NAME LOG CASE TIMEOUT [WRAPPER...] - run one Check
+#   case of tests/unit/check_policy (the environment as the caller set it;
+#   log: LOG), one result a test, named NAME/TEST#I; 1 when one failed, none
+#   ran, or the run exited non-zero (99: valgrind found errors or leaks)
+rg_unit_case() {
+	local suite=$1 name=$2 log=$3 case=$4 timeout=$5 st test i rest rc=0 bad=0
+	shift 5
+	CK_RUN_SUITE=$suite CK_RUN_CASE=$case CK_VERBOSITY=verbose \
+		CK_DEFAULT_TIMEOUT=$timeout TMPDIR=$RG_TMP "$@" \
+		"$RG_BUILD/tests/unit/check_policy" >"$log" 2>&1 || rc=$?
+	while IFS=: read -r _ _ st _ test i rest; do
+		if [ "$st" = P ]; then
+			t_pass "$name/$test#$i"
+		else
+			t_fail "$name/$test#$i" "$rest"
+			bad=1
+		fi
+	done < <(grep -E '^[^:]+:[0-9]+:[PFE]:' "$log")
+	if ! grep -q '^Unit: [1-9][0-9]* passed, 0 failed' "$log" || [ $rc != 0 ]; then
+		t_fail "$name" "exit $rc, $(grep '^Unit:' "$log" || echo 'did not finish'), see $log"
+		bad=1
+	fi
+	return $bad
+}
+
 # rg_valgrind DIR - set the array "wrapper" to run the daemon under
 # valgrind (memcheck: errors and definite leaks make it exit 99, reports in
 # DIR/valgrind.PID), or empty with RG_VALGRIND=no or no valgrind

@@ -23,25 +23,13 @@ fail() {
 	failed=$((failed + 1))
 }
 
-# unit_case NAME CASE [WRAPPER...] - run one case of the avclamd suite
-# (log: DIR/NAME.log), results named av/clamd-NAME/TEST#I;
-# a result line a test, and a failure when none ran, one failed, or the
-# run exited non-zero (99: valgrind found errors or leaks)
+# unit_case NAME CASE [WRAPPER...] - one case of the avclamd suite (log:
+# DIR/NAME.log), results named av/clamd-NAME/TEST#I
 unit_case() {
-	local name=$1 case=$2 log=$dir/$1.log st test i rest rc=0
+	local name=$1 case=$2
 	shift 2
-	CK_RUN_SUITE=avclamd CK_RUN_CASE=$case CK_VERBOSITY=verbose \
-		CK_DEFAULT_TIMEOUT=60 TMPDIR=$RG_TMP "$@" "$unit" >"$log" 2>&1 || rc=$?
-	while IFS=: read -r _ _ st _ test i rest; do
-		if [ "$st" = P ]; then
-			t_pass "av/clamd-$name/$test#$i"
-		else
-			fail "av/clamd-$name/$test#$i" "$rest"
-		fi
-	done < <(grep -E '^[^:]+:[0-9]+:[PFE]:' "$log")
-	if ! grep -q '^Unit: [1-9][0-9]* passed, 0 failed' "$log" || [ $rc != 0 ]; then
-		fail "av/clamd-$name" "exit $rc, $(grep '^Unit:' "$log" || echo 'did not finish'), see $log"
-	fi
+	rg_unit_case avclamd "av/clamd-$name" "$dir/$name.log" "$case" 60 "$@" ||
+		failed=$((failed + 1))
 }
 
 echo "clamd client against a real clamd"

@@ -110,25 +110,14 @@ fail() {
 	failed=$((failed + 1))
 }
 
-# unit_case NAME CASE [WRAPPER...] - run one case of the tokstore suite
-# (log: DIR/NAME.log, the environment as set by the caller), results
-# named spam/tokstore-NAME/TEST#I
+# unit_case NAME CASE [WRAPPER...] - one case of the tokstore suite (log:
+# DIR/NAME.log), results named spam/tokstore-NAME/TEST#I, its speed lines
 unit_case() {
-	local name=$1 case=$2 log=$dir/$1.log st test i rest rc=0
+	local name=$1 case=$2
 	shift 2
-	CK_RUN_SUITE=tokstore CK_RUN_CASE=$case CK_VERBOSITY=verbose \
-		CK_DEFAULT_TIMEOUT=120 TMPDIR=$RG_TMP "$@" "$unit" >"$log" 2>&1 || rc=$?
-	while IFS=: read -r _ _ st _ test i rest; do
-		if [ "$st" = P ]; then
-			t_pass "spam/tokstore-$name/$test#$i"
-		else
-			fail "spam/tokstore-$name/$test#$i" "$rest"
-		fi
-	done < <(grep -E '^[^:]+:[0-9]+:[PFE]:' "$log")
-	if ! grep -q '^Unit: [1-9][0-9]* passed, 0 failed' "$log" || [ $rc != 0 ]; then
-		fail "spam/tokstore-$name" "exit $rc, $(grep '^Unit:' "$log" || echo 'did not finish'), see $log"
-	fi
-	grep '^tokstore ' "$log" | sed 's/^/    /'
+	rg_unit_case tokstore "spam/tokstore-$name" "$dir/$name.log" "$case" 120 "$@" ||
+		failed=$((failed + 1))
+	grep '^tokstore ' "$dir/$name.log" | sed 's/^/    /'
 }
 
 # start NAME unix|tcp [ARG...] - a server in DIR/NAME, RG_REDIS set
