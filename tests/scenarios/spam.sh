@@ -148,3 +148,11 @@ reply: 451 4.3.0 Message could not be checked for spam, try again later"
 scenario spam-store-broken "spam=yes bayes_store=$dir/broken-store" "$IN" < <(msg "hello")
 want="verdict: accept"
 scenario spam-store-broken-accept "spam=yes bayes_store=$dir/broken-store spam_error_action=accept" "$IN" < <(msg "hello")
+
+# autolearn: a message over bayes_autolearn_spam_score is learned as spam
+want="verdict: reject"
+scenario spam-autolearn "spam=yes bayes_store=$dir/auto bayes_autolearn=yes" "$IN" < <(msg "$G1$G2")
+rg_conf "$dir/auto.conf" spam=yes "bayes_store=$dir/auto"
+out=$("$RG_BIN" learn -c "$dir/auto.conf" --spam --forget "$dir/no-such" 2>&1)
+if grep -q "store: 1 spam, 0 ham" <<<"$out"; then t_pass learn/autolearned; else
+	t_fail learn/autolearned "$out"; fi
