@@ -682,6 +682,7 @@ doc_init(struct mime_doc *d)
 	d->subject = xstrdup("");
 	d->from = xstrdup("");
 	d->reply_to = xstrdup("");
+	sbuf_init(&d->header);
 	sbuf_init(&d->text);
 }
 
@@ -760,6 +761,16 @@ mime_walk(const struct spool_view *view, const struct mime_limits *lim,
 			return -1;
 		s = map;
 	}
+	if (s != NULL) {
+		/* the header block: up to the empty line, bounded */
+		size_t n = view->len < MIME_HEADER_KEEP ? view->len :
+		    MIME_HEADER_KEEP;
+		const unsigned char *end = memmem(s, n, "\r\n\r\n", 4);
+
+		if (end == NULL)
+			end = memmem(s, n, "\n\n", 2);
+		sbuf_append(&doc->header, s, end ? (size_t)(end - s) : n);
+	}
 	sbuf_init(&w.html);
 	rc = parse(&w, s != NULL ? s : (const unsigned char *)"",
 		   s != NULL ? view->len : 0);
@@ -780,6 +791,7 @@ mime_doc_free(struct mime_doc *doc)
 	free(doc->subject);
 	free(doc->from);
 	free(doc->reply_to);
+	sbuf_free(&doc->header);
 	sbuf_free(&doc->text);
 	for (size_t i = 0; i < doc->nlinks; i++) {
 		free(doc->links[i].url);

@@ -44,6 +44,8 @@ enum mime_flag {
 	MIME_NOT_MIME		= 1 << 6,	/* no MIME-Version / plain body */
 };
 
+#define MIME_HEADER_KEEP	(32 * 1024)
+
 struct mime_link {
 	char	*url;		/* as written, entities decoded */
 	char	*host;		/* lower-cased host name or IP literal, "" if
@@ -59,6 +61,9 @@ struct mime_doc {
 					   epoch ... */
 	int		date_state;	/* ... when 1; 0: no Date field; -1:
 					   one that does not parse */
+	/* the message's own header block as received (folded lines and
+	 * all, up to MIME_HEADER_KEEP bytes), for header tokens */
+	struct sbuf	header;
 	/* all text: the text/plain parts, then the text of the HTML parts
 	 * that have no text/plain twin, separated by newlines, UTF-8 */
 	struct sbuf	text;

@@ -238,9 +238,87 @@ tokens_from_field(struct tokens *t, const char *from)
 		tokens_text(t, 'f', at, n);
 }
 
+/*
+ * tokens_header_field - one field of the message's header: its name's
+ * presence, and for the fields that tell senders apart their words or
+ * domains (Received: the first three only, the hops nearest the sender
+ * being forged the most and told the least)
+ */
+static void
+tokens_header_field(struct tokens *t, const char *name, size_t nlen,
+		    const char *val, size_t vlen, int *received)
+{
+	char lname[64];
+	size_t n = nlen < sizeof(lname) - 1 ? nlen : sizeof(lname) - 1;
+
+	for (size_t i = 0; i < n; i++)
+		lname[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ?
+		    name[i] + 32 : name[i]);
+	lname[n] = '\0';
+	tokens_add(t, 'H', lname, n);
+	if (strcmp(lname, "received") == 0) {
+		if ((*received)++ < 3)
+			tokens_text(t, 'r', val, vlen);
+	} else if (strcmp(lname, "x-mailer") == 0 ||
+		   strcmp(lname, "user-agent") == 0) {
+		tokens_text(t, 'm', val, vlen);
+	} else if (strcmp(lname, "content-type") == 0) {
+		tokens_text(t, 'c', val, vlen);
+	} else if (strcmp(lname, "to") == 0 || strcmp(lname, "cc") == 0 ||
+		   strcmp(lname, "message-id") == 0 ||
+		   strcmp(lname, "return-path") == 0 ||
+		   strcmp(lname, "reply-to") == 0) {
+		/* the domains only: the local parts are the recipients' */
+		char ctx = strcmp(lname, "message-id") == 0 ? 'i' :
+		    strcmp(lname, "return-path") == 0 ? 'p' :
+		    strcmp(lname, "reply-to") == 0 ? 'y' : 't';
+
+		for (size_t i = 0; i < vlen; i++) {
+			size_t j;
+
+			if (val[i] != '@')
+				continue;
+			for (j = i + 1; j < vlen && !strchr("> \t\r\n,;\"",
+			     val[j]); j++)
+				;
+			if (j > i + 1)
+				tokens_text(t, ctx, val + i + 1, j - i - 1);
+			i = j;
+		}
+	}
+}
+
+/* tokens_header - the fields of a header block, unfolded */
+static void
+tokens_header(struct tokens *t, const char *h, size_t len)
+{
+	size_t i = 0;
+	int received = 0, fields = 0;
+
+	while (i < len && fields < 200) {
+		size_t start = i, colon, end;
+
+		/* one field: up to a line break not followed by white space */
+		for (end = i; end < len; end++)
+			if (h[end] == '\n' && (end + 1 >= len ||
+			    (h[end + 1] != ' ' && h[end + 1] != '\t')))
+				break;
+		i = end < len ? end + 1 : len;
+		for (colon = start; colon < end && h[colon] != ':'; colon++)
+			;
+		if (colon == start || colon >= end)
+			continue;
+		fields++;
+		tokens_header_field(t, h + start, colon - start, h + colon + 1,
+				    end - colon - 1, &received);
+	}
+}
+
 void
 tokens_from_doc(struct tokens *t, const struct mime_doc *doc)
 {
+	if (doc->header.len > 0)
+		tokens_header(t, doc->header.data, doc->header.len);
 	tokens_text(t, 's', doc->subject, strlen(doc->subject));
 	tokens_from_field(t, doc->from);
 	for (size_t i = 0; i < doc->nlinks; i++)
