@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bayes.h"
+#include "mime.h"
 #include "tests.h"
 #include "tokens.h"
 #include "util.h"
@@ -126,6 +127,49 @@ START_TEST(test_tokens_limits)
 }
 END_TEST
 
+/* hdr_tokens - the tokens of a message that is only this header block */
+static void
+hdr_tokens(struct tokens *t, const char *header)
+{
+	struct mime_doc d;
+
+	memset(&d, 0, sizeof(d));
+	d.subject = (char *)"";
+	d.from = (char *)"";
+	d.reply_to = (char *)"";
+	sbuf_init(&d.header);
+	sbuf_puts(&d.header, header);
+	tokens_init(t, 1000);
+	tokens_from_doc(t, &d);
+	sbuf_free(&d.header);
+}
+
+START_TEST(test_tokens_header)
+{
+	struct tokens a, b;
+
+	/* the date of a Received field is no token; its hosts are */
+	hdr_tokens(&a, "Received: from mx.example.net by mx.test; Tue, 1 Dec "
+		   "2026 10:00:00 +0000\r\nX-Mailer: Foo 1.0\r\n");
+	hdr_tokens(&b, "Received: from mx.example.net by mx.test; Wed, 9 Sep "
+		   "2027 23:59:59 -0700\r\nX-Mailer: Foo 1.0\r\n");
+	ck_assert_uint_eq(a.n, b.n);
+	ck_assert(memcmp(a.v, b.v, a.n * sizeof(*a.v)) == 0);
+	tokens_free(&b);
+	hdr_tokens(&b, "Received: from mx.other.net by mx.test; Tue, 1 Dec "
+		   "2026 10:00:00 +0000\r\nX-Mailer: Foo 1.0\r\n");
+	ck_assert(a.n != b.n || memcmp(a.v, b.v, a.n * sizeof(*a.v)) != 0);
+	tokens_free(&a);
+	tokens_free(&b);
+	/* recipients' local parts are no tokens, their domains are */
+	hdr_tokens(&a, "To: alice@example.org\r\n");
+	hdr_tokens(&b, "To: bob@example.org\r\n");
+	ck_assert(a.n == b.n && memcmp(a.v, b.v, a.n * sizeof(*a.v)) == 0);
+	tokens_free(&a);
+	tokens_free(&b);
+}
+END_TEST
+
 START_TEST(test_chi2q)
 {
 	/* chi2Q(x, 2k) known values: k = 1 is e^(-x/2) */
@@ -196,6 +240,7 @@ spam_suite(void)
 
 	tcase_add_test(tc, test_tokens_words);
 	tcase_add_test(tc, test_tokens_limits);
+	tcase_add_test(tc, test_tokens_header);
 	tcase_add_test(tc, test_chi2q);
 	tcase_add_test(tc, test_bayes_classify);
 	suite_add_tcase(s, tc);

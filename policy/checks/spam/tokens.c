@@ -257,8 +257,12 @@ tokens_header_field(struct tokens *t, const char *name, size_t nlen,
 	lname[n] = '\0';
 	tokens_add(t, 'H', lname, n);
 	if (strcmp(lname, "received") == 0) {
+		/* not the date after ";": times say when, not who */
+		const char *semi = memchr(val, ';', vlen);
+
 		if ((*received)++ < 3)
-			tokens_text(t, 'r', val, vlen);
+			tokens_text(t, 'r', val, semi ? (size_t)(semi - val) :
+				    vlen);
 	} else if (strcmp(lname, "x-mailer") == 0 ||
 		   strcmp(lname, "user-agent") == 0) {
 		tokens_text(t, 'm', val, vlen);
