@@ -70,6 +70,7 @@
 #include "conf.h"
 #include "mime.h"
 #include "spool.h"
+#include "spam.h"
 #include "tokens.h"
 #include "tokstore.h"
 #include "util.h"
@@ -509,32 +510,14 @@ main(int argc, char **argv)
 		return 1;
 	}
 	mime_global_init();
-	/* as spam.c's spam_store() opens it for the daemon (read only) */
-	memset(&o, 0, sizeof(o));
-	o.backend = (enum tokstore_backend)c->bayes_backend;
-	o.path = c->bayes_store;
-	o.redis = c->redis_server;
-	o.prefix = c->bayes_redis_prefix;
-	o.password = *c->redis_password ? c->redis_password : NULL;
-	o.timeout_ms = c->redis_timeout;
-	o.token_ttl = (long)c->bayes_token_ttl_days * 86400;
-	o.readonly = 1;
+	/* as the daemon opens it (read only) */
+	spam_store_opts(c, 0, &o);
 	if ((ts = tokstore_open(&o, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "spamspeed: token store: %s\n", err);
 		return 1;
 	}
-	/* as spam.c's spam_limits() and spam_params() */
-	mime_limits_default(&lim);
-	lim.max_depth = c->mime_max_depth;
-	lim.max_parts = c->mime_max_parts;
-	lim.max_text = (size_t)c->mime_max_text;
-	lim.max_links = (size_t)c->mime_max_links;
-	bayes_params_default(&bp);
-	bp.robs = c->bayes_robs;
-	bp.robx = c->bayes_robx;
-	bp.min_dev = c->bayes_min_dev;
-	bp.min_spam = (unsigned)c->bayes_min_spam;
-	bp.min_ham = (unsigned)c->bayes_min_ham;
+	spam_limits(c, &lim);
+	spam_params(c, &bp);
 	if (learn) {
 		double r1 = learn_run(c, &lim, 0, 1);
 		double r2 = learn_run(c, &lim, 1, 1);

@@ -69,6 +69,20 @@ spam_stop(void)
 	pthread_mutex_unlock(&spam_stores.lock);
 }
 
+void
+spam_store_opts(const struct conf *c, int write, struct tokstore_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->backend = (enum tokstore_backend)c->bayes_backend;
+	o->path = c->bayes_store;
+	o->redis = c->redis_server;
+	o->prefix = c->bayes_redis_prefix;
+	o->password = *c->redis_password ? c->redis_password : NULL;
+	o->timeout_ms = c->redis_timeout;
+	o->token_ttl = (long)c->bayes_token_ttl_days * 86400;
+	o->readonly = !write;
+}
+
 /*
  * spam_store - the token store of this configuration.  NULL with
  * *absent = 1 when an embedded store does not exist yet (nothing
@@ -97,15 +111,7 @@ spam_store(const struct conf *c, int write, int *absent, char *why,
 		if (strcmp(spam_stores.v[i].key, key) == 0)
 			ts = spam_stores.v[i].ts;
 	if (ts == NULL) {
-		memset(&o, 0, sizeof(o));
-		o.backend = (enum tokstore_backend)c->bayes_backend;
-		o.path = c->bayes_store;
-		o.redis = c->redis_server;
-		o.prefix = c->bayes_redis_prefix;
-		o.password = *c->redis_password ? c->redis_password : NULL;
-		o.timeout_ms = c->redis_timeout;
-		o.token_ttl = (long)c->bayes_token_ttl_days * 86400;
-		o.readonly = !write;
+		spam_store_opts(c, write, &o);
 		if (o.backend == TOKSTORE_REDIS && *o.redis == '\0')
 			snprintf(why, whylen, "bayes_backend = redis needs "
 				 "redis_server");
@@ -124,8 +130,7 @@ spam_store(const struct conf *c, int write, int *absent, char *why,
 	return ts;
 }
 
-/* spam_limits - the MIME walk's limits from the configuration */
-static void
+void
 spam_limits(const struct conf *c, struct mime_limits *l)
 {
 	mime_limits_default(l);
@@ -270,8 +275,7 @@ spam_size_rule(struct txn *t)
 	symbols_add(&t->symbols, name, 0, "%s", "");
 }
 
-/* spam_params - the classifier's parameters from the configuration */
-static void
+void
 spam_params(const struct conf *c, struct bayes_params *p)
 {
 	bayes_params_default(p);

@@ -26,9 +26,10 @@
 #ifndef RG_SPAM_H
 #define RG_SPAM_H
 
+struct bayes_params;
 struct conf;
-struct mime_doc;
-struct tokens;
+struct mime_limits;
+struct tokstore_opts;
 struct txn;
 
 int spam_enabled(const struct conf *);
@@ -44,6 +45,13 @@ void spam_stop(void);
 int spam_learn_message(const struct conf *, const unsigned char *msg,
 		       size_t len, int is_spam, int forget, char *why,
 		       size_t whylen);
+/* what the daemon takes from a configuration (bench/spamspeed too): */
+/* spam_store_opts - the token store's options (write: for learning) */
+void spam_store_opts(const struct conf *, int write, struct tokstore_opts *);
+/* spam_limits - the MIME walk's limits */
+void spam_limits(const struct conf *, struct mime_limits *);
+/* spam_params - the classifier's parameters */
+void spam_params(const struct conf *, struct bayes_params *);
 /* spam_store_totals - messages learned so far; -1 with why */
 int spam_store_totals(const struct conf *, unsigned long long *nspam,
 		      unsigned long long *nham, char *why, size_t whylen);
