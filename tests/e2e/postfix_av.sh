@@ -15,12 +15,13 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 . "$RG_TOP/tests/postfix.sh"
 . "$RG_TOP/tests/e2e/lib.sh"
+. "$RG_TOP/tests/clamd.sh"
 T=e2e-av
 DIR=$RG_TMP/e2e-av
 rm -rf "$DIR" && mkdir -p "$DIR/spool"
 CONF=$DIR/rg.conf
 LOG=$DIR/relayguard.log
-cleanup() { rg_stop >/dev/null 2>&1; pf_stop >/dev/null 2>&1; }
+cleanup() { rg_stop >/dev/null 2>&1; pf_stop >/dev/null 2>&1; clamd_stop >/dev/null 2>&1; }
 trap cleanup EXIT
 rg_av() { av_conf "$CONF" "sender_login_maps=$DIR/login.map" "spool_memory_max=256k" "temp_dir=$DIR/spool" "$@"; }
 sink_has() { sink_file "$1" pf_sink_files; }
@@ -107,3 +108,29 @@ check quarantine-logged "no quarantine line in $LOG" \
 sleep 1
 check quarantine-not-delivered "held mail arrived" test -z "$(sink_has quarantine)"
 postsuper -c "$PF_CONF" -d ALL hold >/dev/null 2>&1
+
+# 6. av_backend = clamd (SIGHUP), a real clamd with the test signatures:
+#    EICAR 554 through it, a clean message delivered; libclamav's own
+#    unpacking in av_temp_dir, left empty
+mkdir -p "$DIR/avtmp"
+if clamd_start "$DIR/clamd" "$RG_TOP/conf/clamav" >>"$DIR/setup.log" 2>&1; then
+	rg_av "av_backend=clamd" "clamd_socket=$(clamd_socket)" "av_temp_dir=$DIR/avtmp"
+	rg_hup "$LOG" || t_fail "$T/reload" "no reload in $LOG"
+	eml clamd-zip zip --to someone@sink.test
+	pf_eml clamd-zip "$RG_SMTP_PORT" sender@example.org someone@sink.test
+	check clamd-554 "reply: $(last_reply clamd-zip)" av_rejected clamd-zip
+	eml clamd-clean zip --clean --to someone@sink.test
+	pf_eml clamd-clean "$RG_SMTP_PORT" sender@example.org someone@sink.test
+	check clamd-clean-250 "reply: $(last_reply clamd-clean)" transcript clamd-clean '250 2\.0\.0 Ok: queued'
+	check clamd-scanned-logged "no clamd scan in $LOG" \
+		grep -qE "verdict=reject reply=\"$AV_REJECT_RE\" .*AV_VIRUS" "$LOG"
+	clamd_stop
+else
+	t_fail "$T/clamd-setup" "clamd_start: $(tail -2 "$DIR/setup.log")"
+fi
+rg_av "av_temp_dir=$DIR/avtmp"
+rg_hup "$LOG" || t_fail "$T/reload" "no reload in $LOG"
+eml tmpdir-zip zipzip --to someone@sink.test
+pf_eml tmpdir-zip "$RG_SMTP_PORT" sender@example.org someone@sink.test
+check av-temp-dir-554 "reply: $(last_reply tmpdir-zip)" av_rejected tmpdir-zip
+check av-temp-dir-empty "left in av_temp_dir: $(ls -A "$DIR/avtmp")" test -z "$(ls -A "$DIR/avtmp")"

@@ -131,6 +131,10 @@ check_fails av-refuse-empty-db "av=yes clamav_database=$dir/empty" \
 	"rg.conf:[0-9]*: clamav_database $dir/empty: no virus signatures there (install clamav-freshclam"
 check_fails av-refuse-corrupt-db "av=yes clamav_database=$dir/corrupt" \
 	"cannot load the signatures: Malformed database (set av_required = no"
+# av_temp_dir must be absolute
+check_fails av-temp-dir-relative "av=yes clamav_database=$SIGS av_temp_dir=tmp" \
+	'av_temp_dir "tmp": want an absolute path'
+
 # -n loads the signatures as a start would
 rc=0
 rg_conf "$conf" "av=yes" "clamav_database=$dir/corrupt"
