@@ -248,6 +248,43 @@ mime_date(GMimeObject *obj, struct mime_doc *d)
 	g_date_time_unref(dt);
 }
 
+/*
+ * mime_received_date - the date after the last ";" of the topmost
+ * Received field that has one that parses: when the message reached the
+ * last hop before us (Postfix does not pass milters its own Received),
+ * or when a stored message was delivered.  GMime keeps the fields in
+ * order, topmost first; at most 8 are tried.
+ */
+static void
+mime_received_date(GMimeObject *obj, struct mime_doc *d)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+	int n = list ? g_mime_header_list_get_count(list) : 0;
+	int tried = 0;
+
+	d->received_date = 0;
+	for (int i = 0; i < n && tried < 8; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *v, *semi;
+		GDateTime *dt;
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h),
+				       "Received") != 0)
+			continue;
+		tried++;
+		if ((v = g_mime_header_get_raw_value(h)) == NULL ||
+		    (semi = strrchr(v, ';')) == NULL)
+			continue;
+		if ((dt = g_mime_utils_header_decode_date(semi + 1)) == NULL)
+			continue;
+		d->received_date = (long long)g_date_time_to_unix(dt);
+		g_date_time_unref(dt);
+		if (d->received_date > 0)
+			return;
+		d->received_date = 0;
+	}
+}
+
 /* b64_char - a byte of the base64 alphabet (padding apart) */
 static int
 b64_char(unsigned char c)
@@ -725,6 +762,7 @@ parse(struct walk *w, const unsigned char *s, size_t len)
 		d->from = header_text(top, "From", opts);
 		d->reply_to = header_text(top, "Reply-To", opts);
 		mime_date(top, d);
+		mime_received_date(top, d);
 		if (g_mime_object_get_header(top, "MIME-Version") == NULL)
 			d->flags |= MIME_NOT_MIME;
 		walk(w, g_mime_message_get_mime_part(msg), 0, NULL);

@@ -61,6 +61,8 @@ struct mime_doc {
 					   epoch ... */
 	int		date_state;	/* ... when 1; 0: no Date field; -1:
 					   one that does not parse */
+	long long	received_date;	/* the date of the topmost Received
+					   field that has one, 0 if none */
 	/* the message's own header block as received (folded lines and
 	 * all, up to MIME_HEADER_KEEP bytes), for header tokens */
 	struct sbuf	header;

@@ -69,8 +69,23 @@ symbol: MISSING_MID 0.50 no Message-ID
 symbol: MISSING_SUBJECT 1.00 no Subject
 symbol: MISSING_RECEIVED 0.50 0 Received"
 scenario spam-header-rules "$SP" "$IN" < <(printf 'From: a@b.test\r\n\r\nhi\r\n')
-want="symbol: DATE_IN_FUTURE 2.00 50 hours ahead"
+want="symbol: DATE_IN_FUTURE 2.00 50 hours ahead of Received"
 scenario spam-date-future "$SP" "$IN" < <(printf 'Received: x by y; %s\r\nReceived: x by y; %s\r\nFrom: a@b.test\r\nSubject: s\r\nMessage-ID: <1@b>\r\nDate: %s\r\n\r\nhi\r\n' "$DATE" "$DATE" "$(date -R -d '+50 hours 30 minutes')")
+# the Date is judged against the topmost Received's date: mail of 2002
+# delivered in 2002 is on time; sent in 2002 and received today is late;
+# without a Received date, against now; a Received from the future is
+# not believed
+OLD="Mon, 2 Sep 2002 10:00:00 +0000"
+hdr() { printf 'Received: from a by y; %s\r\nReceived: x by y; %s\r\nFrom: a@b.test\r\nSubject: s\r\nMessage-ID: <1@b>\r\nDate: %s\r\n\r\nhi\r\n' "$1" "$2" "$3"; }
+want="verdict: accept"
+never="DATE_IN"
+scenario spam-date-old-corpus "$SP" "$IN" < <(hdr "Mon, 2 Sep 2002 10:05:00 +0000" "$OLD" "$OLD")
+want="symbol: DATE_IN_PAST 1.00 9 days behind Received"
+scenario spam-date-past-received "$SP" "$IN" < <(hdr "$DATE" "$DATE" "$(date -R -d '-9 days -2 hours')")
+want="symbol: DATE_IN_PAST 1.00 9 days behind now"
+scenario spam-date-past-now "$SP" "$IN" < <(printf 'From: a@b.test\r\nDate: %s\r\n\r\nhi\r\n' "$(date -R -d '-9 days -2 hours')")
+want="symbol: DATE_IN_PAST 1.00 9 days behind now"
+scenario spam-date-received-future "$SP" "$IN" < <(hdr "$(date -R -d '+3 days')" "$DATE" "$(date -R -d '-9 days -2 hours')")
 want="symbol: DATE_INVALID 1.00 Date does not parse"
 scenario spam-date-invalid "$SP" "$IN" < <(printf 'From: a@b.test\r\nDate: the day after tomorrow\r\n\r\nhi\r\n')
 want="symbol: FROM_REPLYTO_DIFFER 0.50 example.com, Reply-To other.test"

@@ -191,19 +191,28 @@ spam_header_rules(struct txn *t, const struct mime_doc *doc)
 	const struct txn_header *h;
 	size_t n;
 	char d1[256], d2[256];
-	time_t now = time(NULL);
+	/* the Date against when the last hop before us received it (as
+	 * SpamAssassin's DATE_IN_PAST_* do), or now when no Received field
+	 * has a date: a message kept for a week and then fed to us is not
+	 * late, and a corpus of old mail is not all "in the past" */
+	long long now = (long long)time(NULL), ref = doc->received_date;
+	const char *whose = "Received";
 
+	if (ref <= 0 || ref > now + SPAM_FUTURE_SECS) {
+		ref = now;
+		whose = "now";
+	}
 	if (doc->date_state == 0)
 		symbols_add(&t->symbols, "MISSING_DATE", 0, "no Date field");
 	else if (doc->date_state < 0)
 		symbols_add(&t->symbols, "DATE_INVALID", 0, "Date does not "
 			    "parse");
-	else if (doc->date > (long long)now + SPAM_FUTURE_SECS)
+	else if (doc->date > ref + SPAM_FUTURE_SECS)
 		symbols_add(&t->symbols, "DATE_IN_FUTURE", 0, "%lld hours "
-			    "ahead", (doc->date - (long long)now) / 3600);
-	else if (doc->date < (long long)now - SPAM_PAST_SECS)
+			    "ahead of %s", (doc->date - ref) / 3600, whose);
+	else if (doc->date < ref - SPAM_PAST_SECS)
 		symbols_add(&t->symbols, "DATE_IN_PAST", 0, "%lld days "
-			    "behind", ((long long)now - doc->date) / 86400);
+			    "behind %s", (ref - doc->date) / 86400, whose);
 	if (spam_header(t, "Message-ID", NULL) == NULL)
 		symbols_add(&t->symbols, "MISSING_MID", 0, "no Message-ID");
 	h = spam_header(t, "Subject", NULL);
