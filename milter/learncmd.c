@@ -37,20 +37,15 @@ struct learn_run {
 	const struct conf *conf;
 	int		is_spam, forget;
 	unsigned long	learned, known, failed, files;
+	struct spam_learner *learner;
 };
 
-/* learn_one - one message; counts what happened */
+/* learn_done - what happened to one message (once its batch went in) */
 static void
-learn_one(struct learn_run *r, const char *src, const unsigned char *msg,
-	  size_t len)
+learn_done(void *arg, const char *src, int rc, const char *why)
 {
-	char why[512];
-	int rc;
+	struct learn_run *r = arg;
 
-	if (len == 0)
-		return;
-	rc = spam_learn_message(r->conf, msg, len, r->is_spam, r->forget, why,
-				sizeof(why));
 	if (rc == 0)
 		r->learned++;
 	else if (rc == 1)
@@ -59,6 +54,15 @@ learn_one(struct learn_run *r, const char *src, const unsigned char *msg,
 		r->failed++;
 		fprintf(stderr, "relayguard learn: %s: %s\n", src, why);
 	}
+}
+
+/* learn_one - one message, learned with its batch */
+static void
+learn_one(struct learn_run *r, const char *src, const unsigned char *msg,
+	  size_t len)
+{
+	if (len > 0)
+		spam_learner_add(r->learner, src, msg, len);
 }
 
 /* learn_mbox - split at "From " lines; unquote ">From " */
@@ -224,6 +228,7 @@ learncmd_main(int argc, char **argv)
 	log_open(LOG_SINK_STDERR, c->log_facility, LOG_WARNING);
 	mime_global_init();
 	r.conf = c;
+	r.learner = spam_learner_new(c, r.is_spam, r.forget, learn_done, &r);
 	for (int i = optind; i < argc; i++) {
 		struct stat st;
 
@@ -237,6 +242,7 @@ learncmd_main(int argc, char **argv)
 			learn_file(&r, argv[i]);
 		}
 	}
+	spam_learner_free(r.learner);
 	printf("%s %lu message%s as %s, %lu known already, %lu failed\n",
 	       r.forget ? "forgot" : "learned", r.learned,
 	       r.learned == 1 ? "" : "s", r.is_spam ? "spam" : "ham", r.known,

@@ -319,3 +319,61 @@ strlist_has(const struct strlist *l, const char *s)
 			return 1;
 	return 0;
 }
+
+/* util_isort_u64 - insertion sort, for short runs */
+static void
+util_isort_u64(uint64_t *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint64_t x = v[i];
+		size_t j = i;
+
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+size_t
+util_sort_unique_u64(uint64_t *v, size_t n)
+{
+	size_t m = 0;
+
+	if (n < 64) {
+		util_isort_u64(v, n);
+	} else {
+		uint64_t *tmp = xmalloc(n * sizeof(*tmp)), *src = v, *dst = tmp;
+		size_t (*count)[256] = xcalloc(8, sizeof(*count));
+
+		/* one pass over the data counts every byte position */
+		for (size_t i = 0; i < n; i++)
+			for (int b = 0; b < 8; b++)
+				count[b][(v[i] >> (8 * b)) & 0xff]++;
+		for (int b = 0; b < 8; b++) {
+			size_t pos = 0, c;
+			uint64_t *sw;
+
+			if (count[b][(v[0] >> (8 * b)) & 0xff] == n)
+				continue;	/* every value has this byte */
+			for (int k = 0; k < 256; k++) {
+				c = count[b][k];
+				count[b][k] = pos;
+				pos += c;
+			}
+			for (size_t i = 0; i < n; i++)
+				dst[count[b][(src[i] >> (8 * b)) & 0xff]++] =
+				    src[i];
+			sw = src;
+			src = dst;
+			dst = sw;
+		}
+		if (src != v)
+			memcpy(v, src, n * sizeof(*v));
+		free(count);
+		free(tmp);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || v[m - 1] != v[i])
+			v[m++] = v[i];
+	return m;
+}

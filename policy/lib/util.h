@@ -9,6 +9,7 @@
 #define RG_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdarg.h>
 
 #define xmalloc(n)	util_malloc((n), __FILE__, __LINE__)
@@ -38,6 +39,12 @@ char *util_trim(char *s);
 long long util_parse_size(const char *s);
 /* util_parse_bool - yes/no/true/false/on/off/1/0; -1 if bad */
 int util_parse_bool(const char *s);
+/*
+ * util_sort_unique_u64 - sort n 64-bit values ascending and drop repeats
+ * in place (an LSD radix sort: no compare callback; passes whose byte is
+ * the same in every value are skipped); returns how many are left
+ */
+size_t util_sort_unique_u64(uint64_t *v, size_t n);
 /* util_sanitize - copy printable ASCII, escaping the rest as \xNN */
 void util_sanitize(char *dst, size_t size, const char *src, size_t len);
 

@@ -294,6 +294,55 @@ START_TEST(test_many)
 }
 END_TEST
 
+/* many learns at once: the same rules as one at a time, within a batch
+ * too (a digest twice in one batch is learned once; moved; forgotten) */
+START_TEST(test_batch)
+{
+	uint64_t a[3][4] = { { 3, 1, 2, 1 }, { 3, 1, 2, 1 }, { 9, 8 } };
+	uint64_t b[2][2] = { { 8, 9 }, { 1, 2 } };
+	struct tokstore *ts = store_open(_i, "batch");
+	struct tokstore_item it[3];
+	char why[256] = "";
+
+	memset(it, 0, sizeof(it));
+	for (int i = 0; i < 3; i++) {
+		memcpy(it[i].digest, dg(i < 2 ? 1 : 2), 32);
+		it[i].tokens = a[i];
+		it[i].n = i < 2 ? 4 : 2;
+		it[i].is_spam = 1;
+		it[i].sign = 1;
+	}
+	ck_assert_msg(tokstore_learn_many(ts, it, 3, why, sizeof(why)) == 0,
+		      "%s", why);
+	ck_assert_int_eq(it[0].rc, 0);
+	ck_assert_int_eq(it[1].rc, 1);		/* the same digest again */
+	ck_assert_int_eq(it[2].rc, 0);
+	ck_assert_int_eq(it[0].n, 3);		/* sorted, repeats dropped */
+	ck_assert(a[0][0] == 1 && a[0][1] == 2 && a[0][2] == 3);
+	expect(ts, 1, 1, 0, 2, 0);
+	expect(ts, 9, 1, 0, 2, 0);
+	/* message 2 moved to ham, message 1 forgotten, in one batch */
+	memcpy(it[0].digest, dg(2), 32);
+	it[0].tokens = b[0];
+	it[0].n = 2;
+	it[0].is_spam = 0;
+	memcpy(it[1].digest, dg(1), 32);
+	it[1].tokens = b[1];
+	it[1].n = 2;
+	it[1].sign = -1;
+	ck_assert_msg(tokstore_learn_many(ts, it, 2, why, sizeof(why)) == 0,
+		      "%s", why);
+	ck_assert(it[0].rc == 0 && it[1].rc == 0);
+	expect(ts, 9, 0, 1, 0, 1);
+	expect(ts, 1, 0, 0, 0, 1);
+	expect(ts, 3, 1, 0, 0, 1);	/* forget took the tokens it was given */
+	ck_assert_int_eq(tokstore_learn_many(ts, it, 0, why, sizeof(why)), 0);
+	it[0].sign = 0;
+	ck_assert_int_eq(tokstore_learn_many(ts, it, 1, why, sizeof(why)), -1);
+	tokstore_close(ts);
+}
+END_TEST
+
 /* two handles on one store (two nodes on one Redis): one learns, the
  * other sees it; closing one leaves the other working */
 START_TEST(test_two_handles)
@@ -573,6 +622,40 @@ START_TEST(test_map_full)
 }
 END_TEST
 
+/* a batch that fills the map: it grows and the whole batch goes in */
+START_TEST(test_map_full_batch)
+{
+	enum { N = 5000, M = 8 };
+	struct tokstore_opts o = store_opts(NB_LMDB, "mapfullbatch");
+	struct tokstore_item it[M];
+	struct tokstore *ts;
+	char why[256] = "";
+
+	o.map_size = 64 * 1024;
+	ts = tokstore_open(&o, why, sizeof(why));
+	ck_assert_msg(ts != NULL, "%s", why);
+	memset(it, 0, sizeof(it));
+	for (int m = 0; m < M; m++) {
+		it[m].tokens = malloc(N * sizeof(uint64_t));
+		for (int i = 0; i < N; i++)
+			it[m].tokens[i] = ((uint64_t)(m * N + i)) *
+			    0x9e3779b97f4a7c15ULL;
+		it[m].n = N;
+		memcpy(it[m].digest, dg(m), 32);
+		it[m].is_spam = m & 1;
+		it[m].sign = 1;
+	}
+	ck_assert_msg(tokstore_learn_many(ts, it, M, why, sizeof(why)) == 0,
+		      "%s", why);
+	for (int m = 0; m < M; m++)
+		ck_assert_int_eq(it[m].rc, 0);
+	expect(ts, (uint64_t)(N * 7 + 3) * 0x9e3779b97f4a7c15ULL, 1, 0, 4, 4);
+	for (int m = 0; m < M; m++)
+		free(it[m].tokens);
+	tokstore_close(ts);
+}
+END_TEST
+
 /* read-only: reads what another handle learned, refuses to learn */
 START_TEST(test_readonly)
 {
@@ -847,6 +930,7 @@ sem_tests(TCase *tc, int b)
 	tcase_add_loop_test(tc, test_never_negative, b, b + 1);
 	tcase_add_loop_test(tc, test_duplicates_totals, b, b + 1);
 	tcase_add_loop_test(tc, test_many, b, b + 1);
+	tcase_add_loop_test(tc, test_batch, b, b + 1);
 	tcase_add_loop_test(tc, test_two_handles, b, b + 1);
 	tcase_add_loop_test(tc, test_threads, b, b + 1);
 }
@@ -865,6 +949,7 @@ tokstore_suite(void)
 	tcase_add_test(tc, test_corrupt);
 	tcase_add_test(tc, test_unwritable);
 	tcase_add_test(tc, test_map_full);
+	tcase_add_test(tc, test_map_full_batch);
 	tcase_add_test(tc, test_readonly);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);

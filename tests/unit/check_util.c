@@ -1,6 +1,7 @@
 /* check_util - util.c: sizes, booleans, sanitizing, sbuf */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,52 @@ START_TEST(test_sbuf)
 }
 END_TEST
 
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* the radix sort against qsort: short and long runs, repeats, values
+ * sharing their high bytes (skipped passes), the extremes */
+START_TEST(test_sort_unique_u64)
+{
+	static const size_t lens[] = { 0, 1, 2, 63, 64, 65, 1000, 40000 };
+	uint64_t seed = 0x243f6a8885a308d3ULL;
+
+	for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++)
+		for (int shape = 0; shape < 3; shape++) {
+			size_t n = lens[k], m, e = 0;
+			uint64_t *a = malloc((n + 1) * sizeof(*a));
+			uint64_t *b = malloc((n + 1) * sizeof(*b));
+
+			for (size_t i = 0; i < n; i++) {
+				seed ^= seed << 13;
+				seed ^= seed >> 7;
+				seed ^= seed << 17;
+				a[i] = shape == 0 ? seed : shape == 1 ?
+				    seed % 50 : (seed & 0xffff) |
+				    0xabcd000000000000ULL;
+				if (i % 97 == 5)
+					a[i] = i % 2 ? UINT64_MAX : 0;
+			}
+			memcpy(b, a, n * sizeof(*a));
+			qsort(b, n, sizeof(*b), u64_cmp);
+			for (size_t i = 0; i < n; i++)
+				if (e == 0 || b[e - 1] != b[i])
+					b[e++] = b[i];
+			m = util_sort_unique_u64(a, n);
+			ck_assert_msg(m == e, "n %zu shape %d: %zu, want %zu",
+				      n, shape, m, e);
+			ck_assert(m == 0 || memcmp(a, b, m * sizeof(*a)) == 0);
+			free(a);
+			free(b);
+		}
+}
+END_TEST
+
 START_TEST(test_trim)
 {
 	char s[] = "  \t key = value \n";
@@ -87,6 +134,7 @@ util_suite(void)
 	tcase_add_test(tc, test_sanitize);
 	tcase_add_test(tc, test_sbuf);
 	tcase_add_test(tc, test_trim);
+	tcase_add_test(tc, test_sort_unique_u64);
 	suite_add_tcase(s, tc);
 	return s;
 }

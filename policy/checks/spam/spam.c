@@ -482,27 +482,24 @@ spam_eom(struct txn *t)
 	spam_thresholds(t);
 }
 
-int
-spam_learn_message(const struct conf *c, const unsigned char *msg,
-		   size_t len, int is_spam, int forget, char *why,
-		   size_t whylen)
+/*
+ * spam_learn_prepare - a message's tokens (the caller frees tok) and its
+ * digest, as learned
+ */
+static void
+spam_learn_prepare(const struct conf *c, const unsigned char *msg,
+		   size_t len, struct tokens *tok, unsigned char digest[32])
 {
 	struct spool_view v = { msg, -1, len };
 	struct mime_limits lim;
 	struct mime_doc doc;
-	struct tokens tok;
-	struct tokstore *ts;
-	unsigned char digest[32];
 	const char *mid, *p;
 	char midbuf[512];
-	int absent, rc;
 
-	if ((ts = spam_store(c, 1, &absent, why, whylen)) == NULL)
-		return -1;
 	spam_limits(c, &lim);
 	mime_walk(&v, &lim, &doc);
-	tokens_init(&tok, (size_t)c->bayes_max_tokens);
-	tokens_from_doc(&tok, &doc);
+	tokens_init(tok, (size_t)c->bayes_max_tokens);
+	tokens_from_doc(tok, &doc);
 	mime_doc_free(&doc);
 	/* the Message-ID as written, for the digest */
 	midbuf[0] = '\0';
@@ -526,10 +523,96 @@ spam_learn_message(const struct conf *c, const unsigned char *msg,
 	}
 	mid = util_trim(midbuf);
 	spam_digest(msg, len, mid, digest);
+}
+
+int
+spam_learn_message(const struct conf *c, const unsigned char *msg,
+		   size_t len, int is_spam, int forget, char *why,
+		   size_t whylen)
+{
+	struct tokens tok;
+	struct tokstore *ts;
+	unsigned char digest[32];
+	int absent, rc;
+
+	if ((ts = spam_store(c, 1, &absent, why, whylen)) == NULL)
+		return -1;
+	spam_learn_prepare(c, msg, len, &tok, digest);
 	rc = tokstore_learn(ts, digest, tok.v, tok.n, is_spam, forget ? -1 : 1,
 			    why, whylen);
 	tokens_free(&tok);
 	return rc;
+}
+
+struct spam_learner {
+	const struct conf *conf;
+	int		is_spam, forget;
+	spam_learn_done	done;
+	void		*arg;
+	size_t		n;
+	struct tokstore_item item[SPAM_LEARN_BATCH];
+	char		*src[SPAM_LEARN_BATCH];
+};
+
+struct spam_learner *
+spam_learner_new(const struct conf *c, int is_spam, int forget,
+		 spam_learn_done done, void *arg)
+{
+	struct spam_learner *l = xcalloc(1, sizeof(*l));
+
+	l->conf = c;
+	l->is_spam = is_spam != 0;
+	l->forget = forget != 0;
+	l->done = done;
+	l->arg = arg;
+	return l;
+}
+
+void
+spam_learner_add(struct spam_learner *l, const char *src,
+		 const unsigned char *msg, size_t len)
+{
+	struct tokstore_item *it = &l->item[l->n];
+	struct tokens tok;
+
+	spam_learn_prepare(l->conf, msg, len, &tok, it->digest);
+	it->tokens = tok.v;		/* the item owns them now */
+	it->n = tok.n;
+	it->is_spam = l->is_spam;
+	it->sign = l->forget ? -1 : 1;
+	it->rc = -1;
+	l->src[l->n] = xstrdup(src);
+	if (++l->n == SPAM_LEARN_BATCH)
+		spam_learner_flush(l);
+}
+
+void
+spam_learner_flush(struct spam_learner *l)
+{
+	struct tokstore *ts;
+	char why[512];
+	int absent;
+
+	if (l->n == 0)
+		return;
+	why[0] = '\0';
+	if ((ts = spam_store(l->conf, 1, &absent, why, sizeof(why))) != NULL)
+		tokstore_learn_many(ts, l->item, l->n, why, sizeof(why));
+	for (size_t i = 0; i < l->n; i++) {
+		l->done(l->arg, l->src[i], l->item[i].rc, why);
+		free(l->item[i].tokens);
+		free(l->src[i]);
+	}
+	l->n = 0;
+}
+
+void
+spam_learner_free(struct spam_learner *l)
+{
+	if (l == NULL)
+		return;
+	spam_learner_flush(l);
+	free(l);
 }
 
 int

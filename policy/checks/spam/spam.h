@@ -45,6 +45,23 @@ void spam_stop(void);
 int spam_learn_message(const struct conf *, const unsigned char *msg,
 		       size_t len, int is_spam, int forget, char *why,
 		       size_t whylen);
+/*
+ * spam_learner - relayguard learn: many messages, SPAM_LEARN_BATCH to a
+ * store transaction (LMDB: one commit and one sync for them all).  done
+ * is called for each message once its batch went to the store, with rc
+ * as spam_learn_message's and why when rc is -1; src is the caller's
+ * name for the message (copied).  spam_learner_free flushes first.
+ */
+#define SPAM_LEARN_BATCH	100
+struct spam_learner;
+typedef void (*spam_learn_done)(void *arg, const char *src, int rc,
+				const char *why);
+struct spam_learner *spam_learner_new(const struct conf *, int is_spam,
+				      int forget, spam_learn_done, void *arg);
+void spam_learner_add(struct spam_learner *, const char *src,
+		      const unsigned char *msg, size_t len);
+void spam_learner_flush(struct spam_learner *);
+void spam_learner_free(struct spam_learner *);
 /* what the daemon takes from a configuration (bench/spamspeed too): */
 /* spam_store_opts - the token store's options (write: for learning) */
 void spam_store_opts(const struct conf *, int write, struct tokstore_opts *);

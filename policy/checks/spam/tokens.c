@@ -58,26 +58,12 @@ tokens_free(struct tokens *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int
-tokens_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* tokens_compact - sort and drop repeats, keep at most max */
 static void
 tokens_compact(struct tokens *t)
 {
-	size_t o = 0;
+	size_t o = util_sort_unique_u64(t->v, t->n);
 
-	if (t->n == 0)
-		return;
-	qsort(t->v, t->n, sizeof(*t->v), tokens_cmp);
-	for (size_t i = 0; i < t->n; i++)
-		if (o == 0 || t->v[i] != t->v[o - 1])
-			t->v[o++] = t->v[i];
 	t->n = o > t->max ? t->max : o;
 }
 

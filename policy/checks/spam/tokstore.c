@@ -128,15 +128,6 @@ tokstore_lookup(struct tokstore *ts, const uint64_t *tokens, size_t n,
 	return ts->ops->lookup(ts, tokens, n, counts, totals, why, whylen);
 }
 
-/* tokstore_cmp - qsort order of tokens */
-static int
-tokstore_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* tokstore_learn - learn or forget one message (see tokstore.h) */
 int
 tokstore_learn(struct tokstore *ts, const unsigned char digest[32],
@@ -144,7 +135,7 @@ tokstore_learn(struct tokstore *ts, const unsigned char digest[32],
 	       char *why, size_t whylen)
 {
 	uint64_t *uniq = NULL;
-	size_t i, m = 0;
+	size_t m = 0;
 	int rc;
 
 	if (ts == NULL || digest == NULL || (n > 0 && tokens == NULL) ||
@@ -157,13 +148,48 @@ tokstore_learn(struct tokstore *ts, const unsigned char digest[32],
 		/* sorted too: LMDB then writes its pages in key order */
 		uniq = xmalloc(n * sizeof(*uniq));
 		memcpy(uniq, tokens, n * sizeof(*uniq));
-		qsort(uniq, n, sizeof(*uniq), tokstore_cmp);
-		for (i = 0; i < n; i++)
-			if (m == 0 || uniq[m - 1] != uniq[i])
-				uniq[m++] = uniq[i];
+		m = util_sort_unique_u64(uniq, n);
 	}
 	rc = ts->ops->learn(ts, digest, uniq, m, is_spam != 0, sign, why,
 			    whylen);
 	free(uniq);
+	return rc;
+}
+
+/* tokstore_learn_many - many learns (see tokstore.h) */
+int
+tokstore_learn_many(struct tokstore *ts, struct tokstore_item *items,
+		    size_t n, char *why, size_t whylen)
+{
+	int rc = 0;
+
+	if (ts == NULL || (n > 0 && items == NULL))
+		return tokstore_why(why, whylen,
+				    "tokstore_learn_many: bad arguments");
+	if (ts->readonly)
+		return tokstore_why(why, whylen,
+				    "tokstore_learn: the store is open read-only");
+	for (size_t i = 0; i < n; i++) {
+		struct tokstore_item *it = &items[i];
+
+		if ((it->n > 0 && it->tokens == NULL) ||
+		    (it->sign != 1 && it->sign != -1))
+			return tokstore_why(why, whylen,
+					    "tokstore_learn_many: bad arguments");
+		it->n = util_sort_unique_u64(it->tokens, it->n);
+		it->is_spam = it->is_spam != 0;
+		it->rc = -1;
+	}
+	if (ts->ops->learn_many != NULL)
+		return ts->ops->learn_many(ts, items, n, why, whylen);
+	for (size_t i = 0; i < n; i++) {
+		char w[512];
+		struct tokstore_item *it = &items[i];
+
+		it->rc = ts->ops->learn(ts, it->digest, it->tokens, it->n,
+					it->is_spam, it->sign, w, sizeof(w));
+		if (it->rc < 0 && rc == 0)
+			rc = tokstore_why(why, whylen, "%s", w);
+	}
 	return rc;
 }

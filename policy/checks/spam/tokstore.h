@@ -82,4 +82,23 @@ int tokstore_learn(struct tokstore *, const unsigned char digest[32],
 		   const uint64_t *tokens, size_t n, int is_spam, int sign,
 		   char *why, size_t whylen);
 
+/*
+ * tokstore_learn_many - n learns as tokstore_learn each (item->rc: 0, 1,
+ * or -1 when that one failed), for relayguard learn: LMDB does them in
+ * one write transaction (one commit, one sync for all; another process
+ * sees all of them or none), Redis one after the other.  Returns 0 when
+ * each was done or had nothing to do, -1 with why (the first failure)
+ * otherwise: with LMDB then none of them went in.  Sorts each item's
+ * tokens in place and drops repeats (item->n shrinks).
+ */
+struct tokstore_item {
+	unsigned char	digest[32];
+	uint64_t	*tokens;
+	size_t		n;
+	int		is_spam, sign;
+	int		rc;		/* out */
+};
+int tokstore_learn_many(struct tokstore *, struct tokstore_item *, size_t n,
+			char *why, size_t whylen);
+
 #endif

@@ -24,6 +24,9 @@ struct tokstore_ops {
 			  char *, size_t);
 	int	(*learn)(struct tokstore *, const unsigned char *,
 			 const uint64_t *, size_t, int, int, char *, size_t);
+	/* NULL: tokstore_learn_many calls learn for each item */
+	int	(*learn_many)(struct tokstore *, struct tokstore_item *,
+			      size_t, char *, size_t);
 	void	(*close)(struct tokstore *);
 };
 

@@ -206,6 +206,7 @@ lmdb_lookup(struct tokstore *ts, const uint64_t *tokens, size_t n,
 	unsigned char kb[8];
 	MDB_val k = { 8, kb }, v;
 	uint32_t two[2];
+	MDB_cursor *cur = NULL;
 	MDB_txn *txn;
 	size_t i;
 	int rc;
@@ -216,14 +217,24 @@ lmdb_lookup(struct tokstore *ts, const uint64_t *tokens, size_t n,
 		lmdb_end(s, txn, 0);
 		return lmdb_fail(s, why, whylen, "totals", rc);
 	}
+	/* one cursor: the tokens come sorted, so most keys are on the leaf
+	 * page the cursor is on already (LMDB checks it before searching
+	 * from the root) */
+	if (n > 0 && (rc = mdb_cursor_open(txn, s->tokens, &cur)) != 0) {
+		lmdb_end(s, txn, 0);
+		return lmdb_fail(s, why, whylen, "cursor", rc);
+	}
 	for (i = 0; i < n; i++) {
 		lmdb_key(tokens[i], kb);
-		rc = mdb_get(txn, s->tokens, &k, &v);
+		k.mv_size = 8;
+		k.mv_data = kb;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
 		if (rc == MDB_NOTFOUND)
 			continue;
 		if (rc == 0 && v.mv_size != sizeof(two))
 			rc = MDB_CORRUPTED;
 		if (rc != 0) {
+			mdb_cursor_close(cur);
 			lmdb_end(s, txn, 0);
 			return lmdb_fail(s, why, whylen, "token", rc);
 		}
@@ -231,6 +242,8 @@ lmdb_lookup(struct tokstore *ts, const uint64_t *tokens, size_t n,
 		counts[i].spam = two[0];
 		counts[i].ham = two[1];
 	}
+	if (n > 0)
+		mdb_cursor_close(cur);
 	lmdb_end(s, txn, 0);
 	return 0;
 }
@@ -282,23 +295,19 @@ lmdb_total_add(struct lmdb_env *s, MDB_txn *txn, int dspam, int dham)
 }
 
 /*
- * lmdb_learn_txn - one learn in one write transaction: 0 done, 1 nothing
- * to do, or an LMDB error (the transaction aborted)
+ * lmdb_learn_in - one learn inside txn: 0 done, 1 nothing to do, or an
+ * LMDB error (the caller aborts)
  */
 static int
-lmdb_learn_txn(struct lmdb_env *s, const unsigned char *digest,
-	       const uint64_t *tokens, size_t n, int is_spam, int sign,
-	       const char **what)
+lmdb_learn_in(struct lmdb_env *s, MDB_txn *txn, const unsigned char *digest,
+	      const uint64_t *tokens, size_t n, int is_spam, int sign,
+	      const char **what)
 {
 	MDB_val k = { 32, (void *)digest }, v;
 	int rc, recorded = 0, dspam, dham, record;
 	unsigned char cls;
-	MDB_txn *txn;
 	size_t i;
 
-	*what = "write transaction";
-	if ((rc = lmdb_begin(s, 0, &txn)) != 0)
-		return rc;
 	*what = "digest";
 	rc = mdb_get(txn, s->digests, &k, &v);
 	if (rc == 0 && v.mv_size == 1)
@@ -306,58 +315,107 @@ lmdb_learn_txn(struct lmdb_env *s, const unsigned char *digest,
 	else if (rc == 0)
 		rc = MDB_CORRUPTED;
 	if (rc != 0 && rc != MDB_NOTFOUND)
-		goto out;
+		return rc;
 	if (tokstore_deltas(recorded, is_spam, sign, &dspam, &dham,
-			    &record) == 1) {
-		lmdb_end(s, txn, 0);
+			    &record) == 1)
 		return 1;
-	}
 	*what = "token";
 	for (i = 0; i < n; i++)
 		if ((rc = lmdb_token_add(s, txn, tokens[i], dspam, dham)) != 0)
-			goto out;
+			return rc;
 	*what = "totals";
 	if ((rc = lmdb_total_add(s, txn, dspam, dham)) != 0)
-		goto out;
+		return rc;
 	*what = "digest";
 	if (record) {
 		cls = (unsigned char)record;
 		v.mv_size = 1;
 		v.mv_data = &cls;
-		rc = mdb_put(txn, s->digests, &k, &v, 0);
-	} else {
-		rc = mdb_del(txn, s->digests, &k, NULL);
+		return mdb_put(txn, s->digests, &k, &v, 0);
 	}
-out:
-	return lmdb_finish(s, txn, rc, what);
+	return mdb_del(txn, s->digests, &k, NULL);
 }
 
-/* lmdb_learn - one learn; on MDB_MAP_FULL grow the map and retry once */
+/*
+ * lmdb_learn_txn - items[0..n) in one write transaction: 0 (each
+ * item's rc set), or an LMDB error (the transaction aborted, nothing
+ * went in)
+ */
+static int
+lmdb_learn_txn(struct lmdb_env *s, struct tokstore_item *items, size_t n,
+	       const char **what)
+{
+	MDB_txn *txn;
+	int rc = 0, r;
+
+	*what = "write transaction";
+	if ((rc = lmdb_begin(s, 0, &txn)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		struct tokstore_item *it = &items[i];
+
+		r = lmdb_learn_in(s, txn, it->digest, it->tokens, it->n,
+				  it->is_spam, it->sign, what);
+		if (r != 0 && r != 1) {
+			rc = r;
+			break;
+		}
+		it->rc = r;
+	}
+	rc = lmdb_finish(s, txn, rc, what);
+	if (rc != 0)
+		for (size_t i = 0; i < n; i++)
+			items[i].rc = -1;
+	return rc;
+}
+
+/*
+ * lmdb_learn_many - in one transaction; on MDB_MAP_FULL grow the map
+ * (to twice, or more for what the items need) and retry once
+ */
+static int
+lmdb_learn_many(struct tokstore *ts, struct tokstore_item *items, size_t n,
+		char *why, size_t whylen)
+{
+	struct lmdb_env *s = ((struct lmdb_store *)ts)->e;
+	const char *what;
+	MDB_envinfo info;
+	size_t grow, need = (size_t)1 << 20;
+	int rc;
+
+	rc = lmdb_learn_txn(s, items, n, &what);
+	if (rc == MDB_MAP_FULL) {
+		mdb_env_info(s->env, &info);
+		/* a leaf entry is ~24 bytes; copy-on-write doubles it */
+		for (size_t i = 0; i < n; i++)
+			need += items[i].n * 128;
+		grow = info.me_mapsize > need ? info.me_mapsize : need;
+		if ((rc = lmdb_resize(s, info.me_mapsize + grow)) != 0)
+			return lmdb_fail(s, why, whylen, "growing the map", rc);
+		rc = lmdb_learn_txn(s, items, n, &what);
+	}
+	if (rc == 0)
+		return 0;
+	return lmdb_fail(s, why, whylen, what, rc);
+}
+
+/* lmdb_learn - one learn: a batch of one */
 static int
 lmdb_learn(struct tokstore *ts, const unsigned char *digest,
 	   const uint64_t *tokens, size_t n, int is_spam, int sign, char *why,
 	   size_t whylen)
 {
-	struct lmdb_env *s = ((struct lmdb_store *)ts)->e;
-	const char *what;
-	MDB_envinfo info;
-	size_t grow;
-	int rc;
+	struct tokstore_item it;
 
-	rc = lmdb_learn_txn(s, digest, tokens, n, is_spam, sign, &what);
-	if (rc == MDB_MAP_FULL) {
-		mdb_env_info(s->env, &info);
-		/* a leaf entry is ~24 bytes; copy-on-write doubles it */
-		grow = info.me_mapsize;
-		if (grow < n * 128 + ((size_t)1 << 20))
-			grow = n * 128 + ((size_t)1 << 20);
-		if ((rc = lmdb_resize(s, info.me_mapsize + grow)) != 0)
-			return lmdb_fail(s, why, whylen, "growing the map", rc);
-		rc = lmdb_learn_txn(s, digest, tokens, n, is_spam, sign, &what);
-	}
-	if (rc == 0 || rc == 1)
-		return rc;
-	return lmdb_fail(s, why, whylen, what, rc);
+	memcpy(it.digest, digest, sizeof(it.digest));
+	it.tokens = (uint64_t *)tokens;
+	it.n = n;
+	it.is_spam = is_spam;
+	it.sign = sign;
+	it.rc = -1;
+	if (lmdb_learn_many(ts, &it, 1, why, whylen) != 0)
+		return -1;
+	return it.rc;
 }
 
 /* lmdb_env_free - close an environment no handle uses */
@@ -393,7 +451,7 @@ lmdb_close(struct tokstore *ts)
 }
 
 static const struct tokstore_ops lmdb_ops = {
-	lmdb_lookup, lmdb_learn, lmdb_close,
+	lmdb_lookup, lmdb_learn, lmdb_learn_many, lmdb_close,
 };
 
 /*

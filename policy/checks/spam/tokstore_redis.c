@@ -462,7 +462,7 @@ redis_close(struct tokstore *ts)
 }
 
 static const struct tokstore_ops redis_ops = {
-	redis_lookup, redis_learn, redis_close,
+	redis_lookup, redis_learn, NULL, redis_close,
 };
 
 /*
