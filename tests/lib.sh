@@ -62,7 +62,8 @@ wait_port_closed() {
 # rg_conf FILE [KEY=VALUE]... - write a test configuration.  The defaults
 # below stand unless an item sets the same key.  SPF is off unless a test
 # turns it on (with a loopback resolver): tests never ask outside DNS.
-# DKIM and DMARC are off the same way.
+# DKIM and DMARC are off the same way; the virus scan and the spam engine
+# are off unless a test turns them on (their tests do).
 rg_conf() {
 	local file=$1 kv key
 	shift
@@ -70,7 +71,7 @@ rg_conf() {
 	for kv in "$@"; do given[${kv%%=*}]=1; done
 	{
 		for kv in "socket=inet:$RG_MILTER_PORT@127.0.0.1" "log=stderr" \
-			"authserv_id=mx.test" "spf=no" "dkim=no" "dmarc=no" "av=no" \
+			"authserv_id=mx.test" "spf=no" "dkim=no" "dmarc=no" "av=no" "spam=no" \
 			"resolver=127.0.0.1@${RG_DNSPROXY_PORT:-18854}"; do
 			key=${kv%%=*}
 			[ -n "${given[$key]:-}" ] || echo "$key = ${kv#*=}"

@@ -156,7 +156,7 @@ static const struct conf_key conf_table[] = {
 	  0, 0 },
 	{ "dmarc_report_log", CT_STRING, OFF(dmarc_report_log), "", 0, 0 },
 	{ "scores", CT_STRING, OFF(scores), "", 0, 0 },
-	{ "spam", CT_BOOL, OFF(spam), "no", 0, 0 },
+	{ "spam", CT_BOOL, OFF(spam), "yes", 0, 0 },
 	{ "spam_tag_score", CT_NUMBER, OFF(spam_tag_score), "5", -1000, 1000,
 	  num_off },
 	{ "spam_quarantine_score", CT_NUMBER, OFF(spam_quarantine_score), "off",

@@ -15,6 +15,7 @@ test_conf(void)
 
 	c->dkim = 0;		/* check_dkim.c tests it */
 	c->dmarc = 0;		/* check_dmarc.c tests it */
+	c->spam = 0;		/* check_spam.c and the scenarios test it */
 	netlist_free(&c->trusted_networks);
 	if (netlist_parse("10.0.0.0/8", &c->trusted_networks, err,
 			  sizeof(err)) != 0)

@@ -170,6 +170,50 @@ START_TEST(test_tokens_header)
 }
 END_TEST
 
+/* from_tokens - the tokens of a message with only this From field */
+static void
+from_tokens(struct tokens *t, const char *from)
+{
+	struct mime_doc d;
+
+	memset(&d, 0, sizeof(d));
+	d.subject = (char *)"";
+	d.from = (char *)from;
+	d.reply_to = (char *)"";
+	sbuf_init(&d.header);
+	tokens_init(t, 1000);
+	tokens_from_doc(t, &d);
+	sbuf_free(&d.header);
+}
+
+/* From: the display name's words and the domain are tokens, the local
+ * part is not */
+START_TEST(test_tokens_from)
+{
+	struct tokens a, b;
+
+	from_tokens(&a, "\"PayPal Security\" <x@evil.test>");
+	from_tokens(&b, "Aunt Mary <x@evil.test>");
+	ck_assert(a.n != b.n || memcmp(a.v, b.v, a.n * sizeof(*a.v)) != 0);
+	tokens_free(&b);
+	from_tokens(&b, "paypal SECURITY <y@evil.test>");
+	ck_assert(a.n == b.n && memcmp(a.v, b.v, a.n * sizeof(*a.v)) == 0);
+	tokens_free(&a);
+	tokens_free(&b);
+	from_tokens(&a, "x@evil.test");
+	from_tokens(&b, "y@evil.test");
+	ck_assert_uint_gt(a.n, 0);
+	ck_assert(a.n == b.n && memcmp(a.v, b.v, a.n * sizeof(*a.v)) == 0);
+	tokens_free(&a);
+	tokens_free(&b);
+	from_tokens(&a, "<x@evil.test>");
+	from_tokens(&b, "x@evil.test");
+	ck_assert(a.n == b.n && memcmp(a.v, b.v, a.n * sizeof(*a.v)) == 0);
+	tokens_free(&a);
+	tokens_free(&b);
+}
+END_TEST
+
 START_TEST(test_chi2q)
 {
 	/* chi2Q(x, 2k) known values: k = 1 is e^(-x/2) */
@@ -241,6 +285,7 @@ spam_suite(void)
 	tcase_add_test(tc, test_tokens_words);
 	tcase_add_test(tc, test_tokens_limits);
 	tcase_add_test(tc, test_tokens_header);
+	tcase_add_test(tc, test_tokens_from);
 	tcase_add_test(tc, test_chi2q);
 	tcase_add_test(tc, test_bayes_classify);
 	suite_add_tcase(s, tc);

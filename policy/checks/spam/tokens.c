@@ -209,13 +209,17 @@ tokens_text(struct tokens *t, char context, const char *text, size_t len)
 	}
 }
 
-/* tokens_from_domain - the domain of an address field's first address */
+/* tokens_from_field - the From field: the words of its display name (what
+ * the reader sees: "PayPal Security", "Dr. John"), and its domain */
 static void
 tokens_from_field(struct tokens *t, const char *from)
 {
-	const char *at = strrchr(from, '@');
+	const char *lt = strchr(from, '<'), *at;
 	size_t n;
 
+	if (lt != NULL && lt > from)
+		tokens_text(t, 'n', from, (size_t)(lt - from));
+	at = strrchr(from, '@');
 	if (at == NULL)
 		return;
 	at++;
