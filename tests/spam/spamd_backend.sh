@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# tests/spam/spamd_backend.sh - SpamAssassin's spamd as a spam engine
+# (policy/checks/extspam/spamd.c) against a real spamd from Debian
+# (tests/spamd.sh, started once), through "relayguard check": GTUBE
+# rejected (554 5.7.1) inbound and outbound, over TCP and the unix socket;
+# a ham message accepted with spamd's score; the built-in engine and spamd
+# summed against one threshold; spamd_weight; spamd_outbound = no;
+# spamd_max_size (SPAMD_SKIPPED); spamd's rules as SPAMD_<RULE> symbols
+# and the Received field it was given; then every failure mode
+# (tests/spam/extspam_lib.sh): spamd stopped, hung, closing, garbage, a
+# huge answer, an answer cut short: SPAMD_ERROR, 451 4.3.0 by default.
+#   RG_SPAMD_PORT (default 17830); the fake engine uses RG_SPAMD_PORT + 1
+set -u
+. "$(dirname "$0")/../scenarios/lib.sh"
+. "$RG_TOP/tests/spamd.sh"
+. "$RG_TOP/tests/spam/extspam_lib.sh"
+trap 'spamd_stop >/dev/null 2>&1; fake_stop $((RG_SPAMD_PORT + 1)) >/dev/null 2>&1' EXIT
+echo "spamd as a spam engine (spamd = yes)"
+if ! spamd_start "$dir/spamd" >"$dir/setup.log" 2>&1; then
+	t_fail spamd/setup "spamd_start failed: $(tail -1 "$dir/setup.log")"
+	exit 0
+fi
+K="spamd=yes spamd_server=$(spamd_inet) temp_dir=$dir"
+
+# GTUBE: spamd's 1000 points reach the reject threshold
+want="verdict: reject
+reply: 554 5.7.1 Message rejected as spam
+symbol: SPAMD_GTUBE 0.00"
+scenario spamd-gtube "$K" "$IN" < <(ext_gtube /dev/stdout)
+has spamd-gtube '^symbol: SPAMD 10[0-9][0-9]\.[0-9]+ 10[0-9][0-9]\.[0-9]+ / 5\.00 spam$' score
+has spamd-gtube '^symbol: SPAM_REJECT 0\.00 score 10[0-9][0-9]' threshold
+# the same over the unix socket
+want="verdict: reject
+symbol: SPAMD_GTUBE 0.00"
+scenario spamd-gtube-unix "spamd=yes spamd_server=$(spamd_unix)" "$IN" < <(ext_gtube /dev/stdout)
+# outbound: a login's GTUBE is spam too (spamd_outbound = yes)
+want="verdict: reject
+reply: 554 5.7.1 Message rejected as spam"
+scenario spamd-gtube-outbound "$K" "$OUT" < <(ext_gtube /dev/stdout alice@local.test)
+# ... unless the site says otherwise
+want="verdict: accept"
+never="SPAMD"
+scenario spamd-outbound-off "$K spamd_outbound=no" "$OUT" < <(ext_gtube /dev/stdout alice@local.test)
+
+# ham: accepted, spamd's score in the total, no threshold reached
+want="verdict: accept"
+never="SPAM_REJECT
+SPAM_TAG
+SPAMD_ERROR
+SPAMD_GTUBE"
+scenario spamd-ham "$K" "$IN" < <(ext_ham /dev/stdout)
+has spamd-ham '^symbol: SPAMD -?[0-4]\.[0-9]+ -?[0-9.]+ / 5\.00 ham$' score
+has spamd-ham '^header: X-Relayguard: mx\.test; verdict=accept; mode=inbound; score=-?[0-4]\.' status
+
+# spamd_weight: GTUBE at 0.01 is 10 points: tagged, not rejected
+want="verdict: accept
+header: X-Spam-Flag: YES"
+scenario spamd-weight "$K spamd_weight=0.01" "$IN" < <(ext_gtube /dev/stdout)
+has spamd-weight '^symbol: SPAMD 10\.[0-9]+ 10[0-9][0-9]\.' scaled
+# the built-in engine and spamd, one total: GTUBE weighed down to 10 in
+# both, 20 together, over the reject score of 15
+want="verdict: reject
+symbol: GTUBE 10.00 the GTUBE test string"
+scenario spamd-and-builtin "$K spam=yes bayes=no spamd_weight=0.01 scores=GTUBE=10" "$IN" < <(ext_gtube /dev/stdout)
+has spamd-and-builtin '^symbol: SPAM_REJECT 0\.00 score 2[0-9]\.' total
+
+# larger than spamd_max_size: not sent, accepted (spamc -s)
+ext_big "$dir/big.eml" 4
+want="verdict: accept"
+never="SPAMD_ERROR"
+scenario spamd-max-size "$K spamd_max_size=2k" "$IN" <"$dir/big.eml"
+has spamd-max-size '^symbol: SPAMD_SKIPPED 0\.00 [0-9]+ bytes over spamd_max_size 2048$' skipped
+want="verdict: accept"
+never="SPAMD_SKIPPED"
+scenario spamd-big-sent "$K" "$IN" <"$dir/big.eml"
+has spamd-big-sent '^symbol: SPAMD ' score
+
+# what spamd saw: our Received field first, the client in it
+if grep -q 'connection from' "$SPAMD_DIR/spamd.log" &&
+	grep -qE 'spamd: (identified spam|clean message)' "$SPAMD_DIR/spamd.log"; then
+	t_pass spamd/logged-by-spamd
+else
+	t_fail spamd/logged-by-spamd "no scan lines in $SPAMD_DIR/spamd.log"
+fi
+
+# the failure modes, on a port of their own
+ext_failures spamd SPAMD_ERROR "spamd=yes temp_dir=$dir" $((RG_SPAMD_PORT + 1)) \
+	hang close garbage spamd-huge spamd-cut
+spamd_stop
+# spamd stopped mid-run, over the unix socket: no such socket
+want="verdict: tempfail
+reply: 451 4.3.0 Message could not be checked for spam, try again later"
+scenario spamd-stopped "spamd=yes spamd_server=$(spamd_unix)" "$IN" < <(ext_ham /dev/stdout)
+has spamd-stopped "^symbol: SPAMD_ERROR 0\\.00 spamd $(spamd_unix): no such socket" error
+
+# what is sent: the SPAMC/1.5 request, User, a Content-length that counts
+# our Received field and the message, the Received field first (the
+# client, HELO, queue id, ESMTPA for a login)
+export FAKE_RECORD=$dir/request
+fake_start spamd-ok $((RG_SPAMD_PORT + 1))
+want="verdict: accept"
+scenario spamd-request "spamd=yes spamd_server=127.0.0.1:$((RG_SPAMD_PORT + 1)) spamd_user=filter" \
+	"$OUT --queue-id 4QID7" < <(ext_ham /dev/stdout alice@local.test)
+fake_stop $((RG_SPAMD_PORT + 1))
+unset FAKE_RECORD
+has spamd-request '^symbol: SPAMD 9\.00 9\.00 / 5\.00 spam$' score
+/usr/bin/python3 - "$dir/request" "$dir/spamd-request.eml" >"$dir/request.check" 2>&1 <<'PY'
+import re, sys
+req = open(sys.argv[1], "rb").read()
+msg = open(sys.argv[2], "rb").read()
+head, _, body = req.partition(b"\r\n\r\n")
+lines = head.split(b"\r\n")
+assert lines[0] == b"SYMBOLS SPAMC/1.5", lines[0]
+assert b"User: filter" in lines, lines
+cl = [int(l.split(b":")[1]) for l in lines if l.lower().startswith(b"content-length:")]
+assert cl == [len(body)], (cl, len(body))
+assert body.endswith(msg), "the message is not sent whole, last"
+rcv = body[:len(body) - len(msg)].decode()
+assert re.match(r"Received: from pc\.local\.test \(unknown \[192\.0\.2\.1\]\)\r\n\tby mx\.test \(relayguard\) with ESMTPA id 4QID7\r\n\tfor <bob@example\.com>; [A-Z][a-z]{2}, ", rcv), rcv
+assert rcv.endswith("\r\n") and rcv.count("Received:") == 1, rcv
+print("ok")
+PY
+if grep -qx ok "$dir/request.check"; then t_pass spamd/request; else
+	t_fail spamd/request "$(tail -1 "$dir/request.check")"; fi
