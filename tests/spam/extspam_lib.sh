@@ -10,6 +10,9 @@
 #                           REGEX (extended), as a result of its own
 #   fake_start MODE PORT    start fakeengine MODE on 127.0.0.1:PORT
 #   fake_stop PORT          stop it
+#   ext_valgrind NAME KEYS ARGS  "relayguard check" under valgrind (message
+#                           on stdin): no error, no definite leak, a verdict
+#   ext_bad_server ENGINE   ENGINE_server = a host name: -n fails at FILE:LINE
 #   ext_failures ENGINE SYM KEYS PORT MODES
 #                           for ENGINE (spamd|rspamd, key prefix) and its
 #                           error symbol SYM: the daemon stopped (nothing
@@ -54,6 +57,32 @@ fake_stop() {
 	return 0
 }
 
+ext_valgrind() {
+	local name=$1 rc=0
+	command -v valgrind >/dev/null || { t_pass "valgrind/$name#skipped-no-valgrind"; return 0; }
+	# shellcheck disable=SC2086
+	rg_conf "$conf" $2
+	cat >"$dir/$name.vg.eml"
+	# shellcheck disable=SC2086
+	valgrind -q --error-exitcode=99 --leak-check=full --num-callers=40 \
+		--suppressions="$RG_TOP/tests/valgrind.supp" --errors-for-leak-kinds=definite \
+		"$RG_BIN" check -c "$conf" $3 "$dir/$name.vg.eml" >"$dir/$name.vg.out" 2>"$dir/$name.vg.err" || rc=$?
+	if [ $rc = 0 ] && grep -q '^verdict: ' "$dir/$name.vg.out"; then t_pass "valgrind/$name"; else
+		t_fail "valgrind/$name" "exit $rc (99: valgrind errors), see $dir/$name.vg.err"; fi
+}
+
+ext_bad_server() {
+	local e=$1 out rc=0 line
+	rg_conf "$conf" "${e}=yes" "${e}_server=localhost:783"
+	line=$(rg_line "$conf" "${e}_server")
+	out=$("$RG_BIN" -c "$conf" -n 2>&1) || rc=$?
+	if [ $rc != 0 ] && [[ $out == "$conf:$line: ${e}_server: bad server \"localhost:783\""* ]]; then
+		t_pass "check/$e-bad-server"
+	else
+		t_fail "check/$e-bad-server" "exit $rc: $out"
+	fi
+}
+
 # _ext_fail NAME ENGINE SYM KEYS WHY - one failure scenario: tempfail with
 # SYM (detail matching WHY), one warning line, within 10 s
 _ext_fail() {
@@ -92,6 +121,7 @@ ext_failures() {
 		esac
 		fake_start "$mode" "$port" || { t_fail "check/$engine-$mode" "fakeengine did not start"; continue; }
 		_ext_fail "$engine-$mode" "$engine" "$sym" "$keys" "$why"
+		[ "$mode" = hang ] || ext_valgrind "$engine-$mode" "$keys" "$IN" < <(ext_gtube /dev/stdout)
 		fake_stop "$port"
 	done
 }

@@ -103,6 +103,11 @@ PY
 if grep -qx ok "$dir/request.check"; then t_pass rspamd/request; else
 	t_fail rspamd/request "$(tail -1 "$dir/request.check")"; fi
 
+# the real engine's answers, and the hostile ones below, under valgrind
+ext_valgrind rspamd-gtube "$K" "$IN" < <(ext_gtube /dev/stdout)
+ext_valgrind rspamd-ham "$K" "$OUT" < <(ext_ham /dev/stdout alice@local.test)
+ext_bad_server rspamd
+
 # the failure modes, on a port of their own
 ext_failures rspamd RSPAMD_ERROR "rspamd=yes temp_dir=$dir" "$FAKE_PORT" \
 	hang close garbage rspamd-huge rspamd-cut rspamd-json

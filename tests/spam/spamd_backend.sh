@@ -83,6 +83,11 @@ else
 	t_fail spamd/logged-by-spamd "no scan lines in $SPAMD_DIR/spamd.log"
 fi
 
+# the real engine's answers, and the hostile ones below, under valgrind
+ext_valgrind spamd-gtube "$K" "$IN" < <(ext_gtube /dev/stdout)
+ext_valgrind spamd-ham "$K" "$OUT" < <(ext_ham /dev/stdout alice@local.test)
+ext_bad_server spamd
+
 # the failure modes, on a port of their own
 ext_failures spamd SPAMD_ERROR "spamd=yes temp_dir=$dir" $((RG_SPAMD_PORT + 1)) \
 	hang close garbage spamd-huge spamd-cut
