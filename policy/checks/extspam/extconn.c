@@ -1,9 +1,8 @@
 /*
  * extconn - a request and its answer under one deadline (see extconn.h).
  *
- * The socket is non-blocking from the start; poll() waits for whatever is
- * left of the deadline.  A unix socket whose backlog is full fails with
- * EAGAIN instead of completing later: tried again every 10 ms.  A file
+ * The socket is non-blocking from the start (sockio.h); poll() waits for
+ * whatever is left of the deadline.  A file
  * spool is sent through one buffer of EXTCONN_CHUNK bytes (pread), never
  * copied whole.
  */
@@ -15,24 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "extconn.h"
+#include "sockio.h"
 #include "sockspec.h"
 #include "util.h"
 
 #define EXTCONN_CHUNK	(64 * 1024)
-
-/* extconn_now - CLOCK_MONOTONIC in milliseconds */
-static long long
-extconn_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* extconn_timeout - the deadline passed */
 static int
@@ -43,88 +32,32 @@ extconn_timeout(struct extconn *c)
 	return -1;
 }
 
-/* extconn_wait - poll until the deadline: revents, 0 on timeout, -1 */
+/* extconn_wait - poll until the deadline: revents, 0 timeout, -1 */
 static int
 extconn_wait(struct extconn *c, short events)
 {
-	struct pollfd pfd;
+	int ev = sockio_wait(c->fd, events, c->end);
 
-	for (;;) {
-		long long left = c->end - extconn_now();
-		int n;
-
-		if (left <= 0)
-			return 0;
-		pfd.fd = c->fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-		if (n > 0)
-			return pfd.revents;
-		if (n < 0 && errno != EINTR) {
-			snprintf(c->why, sizeof(c->why), "poll: %s",
-				 strerror(errno));
-			return -1;
-		}
-	}
-}
-
-/* extconn_failed - the reason for a connect that failed with err */
-static int
-extconn_failed(struct extconn *c, int err)
-{
-	if (err == ETIMEDOUT)
-		return extconn_timeout(c);
-	snprintf(c->why, sizeof(c->why), "%s", err == ECONNREFUSED ?
-		 "connection refused" : err == ENOENT ? "no such socket" :
-		 strerror(err));
-	return -1;
+	if (ev < 0)
+		snprintf(c->why, sizeof(c->why), "poll: %s", strerror(errno));
+	return ev;
 }
 
 int
 extconn_open(struct extconn *c, const char *spec, int timeout_ms)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = 0, elen;
-	int err, ev;
+	socklen_t len = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
-	c->end = extconn_now() + c->timeout_ms;
+	c->end = sockio_now() + c->timeout_ms;
 	if (sockspec_parse(spec, &ss, &len, c->why, sizeof(c->why)) != 0)
 		return -1;
-	c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		       SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		snprintf(c->why, sizeof(c->why), "socket: %s", strerror(errno));
-		return -1;
-	}
-	while (connect(c->fd, (struct sockaddr *)&ss, len) != 0) {
-		if (errno == EAGAIN && ss.ss_family == AF_UNIX) {
-			long long left = c->end - extconn_now();
-
-			if (left <= 0)
-				return extconn_timeout(c);
-			poll(NULL, 0, left < 10 ? (int)left : 10);
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EINPROGRESS)
-			return extconn_failed(c, errno);
-		ev = extconn_wait(c, POLLOUT);
-		if (ev == 0)
-			return extconn_timeout(c);
-		if (ev < 0)
-			return -1;
-		err = 0;
-		elen = sizeof(err);
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
-			err = errno;
-		return err == 0 ? 0 : extconn_failed(c, err);
-	}
-	return 0;
+	c->fd = sockio_connect(&ss, len, c->end, c->timeout_ms, c->why,
+			       sizeof(c->why));
+	return c->fd < 0 ? -1 : 0;
 }
 
 int
