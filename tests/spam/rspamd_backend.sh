@@ -70,6 +70,12 @@ never="RSPAMD_ERROR
 symbol: RSPAMD "
 scenario rspamd-max-size "$K rspamd_max_size=2k" "$IN" <"$dir/big.eml"
 has rspamd-max-size '^symbol: RSPAMD_SKIPPED 0\.00 [0-9]+ bytes over rspamd_max_size 2048$' skipped
+# ... and under it, from a spool on disk (spool_memory_max 1k): sent whole
+want="verdict: accept"
+never="RSPAMD_SKIPPED
+RSPAMD_ERROR"
+scenario rspamd-big-sent "$K spool_memory_max=1k" "$IN" <"$dir/big.eml"
+has rspamd-big-sent '^symbol: RSPAMD -?[0-9.]+ ' score
 
 # the request as sent: the envelope as Rspamd's headers, the message whole
 export FAKE_RECORD=$dir/request

@@ -70,9 +70,11 @@ want="verdict: accept"
 never="SPAMD_ERROR"
 scenario spamd-max-size "$K spamd_max_size=2k" "$IN" <"$dir/big.eml"
 has spamd-max-size '^symbol: SPAMD_SKIPPED 0\.00 [0-9]+ bytes over spamd_max_size 2048$' skipped
+# ... and under it, from a spool on disk (spool_memory_max 1k): sent whole
 want="verdict: accept"
-never="SPAMD_SKIPPED"
-scenario spamd-big-sent "$K" "$IN" <"$dir/big.eml"
+never="SPAMD_SKIPPED
+SPAMD_ERROR"
+scenario spamd-big-sent "$K spool_memory_max=1k" "$IN" <"$dir/big.eml"
 has spamd-big-sent '^symbol: SPAMD ' score
 
 # what spamd saw: our Received field first, the client in it
