@@ -808,15 +808,17 @@ conf_resolve_paths(struct conf *c)
 /*
  * conf_check_engines - the external spam engines' servers: ADDR:PORT,
  * [ADDR]:PORT (numeric, no DNS on the mail path) or a unix socket's
- * absolute path; a Rspamd password with no line break (it is a request
- * header)
+ * absolute path; spamd_user and rspamd_password without control
+ * characters (each is a request header)
  */
 static int
 conf_check_engines(const struct conf *c, const char *name, const int *seen,
 		   char *err, size_t errlen)
 {
 	static const char *const keys[] = { "spamd_server", "rspamd_server" };
+	static const char *const hkeys[] = { "spamd_user", "rspamd_password" };
 	const char *vals[] = { c->spamd_server, c->rspamd_server };
+	const char *hvals[] = { c->spamd_user, c->rspamd_password };
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	char why[200];
@@ -827,14 +829,15 @@ conf_check_engines(const struct conf *c, const char *name, const int *seen,
 				 conf_key_line(seen, keys[i]), keys[i], why);
 			return -1;
 		}
-	for (const unsigned char *p = (const unsigned char *)c->rspamd_password;
-	     *p; p++)
-		if (*p < 0x20 || *p == 0x7f) {
-			snprintf(err, errlen, "%s:%d: rspamd_password: no "
-				 "control characters", name,
-				 conf_key_line(seen, "rspamd_password"));
-			return -1;
-		}
+	for (size_t i = 0; i < 2; i++)
+		for (const unsigned char *p = (const unsigned char *)hvals[i];
+		     *p; p++)
+			if (*p < 0x20 || *p == 0x7f) {
+				snprintf(err, errlen, "%s:%d: %s: no control "
+					 "characters", name,
+					 conf_key_line(seen, hkeys[i]), hkeys[i]);
+				return -1;
+			}
 	return 0;
 }
 

@@ -278,6 +278,44 @@ START_TEST(test_spamd_received)
 }
 END_TEST
 
+/* the engines' keys: servers numeric or a socket path, headers clean */
+START_TEST(test_engine_keys)
+{
+	static const struct {
+		const char	*text, *err;	/* NULL: loads */
+	} k[] = {
+		{ "spamd_server = 127.0.0.1:783\nrspamd_server = [::1]:11333\n",
+		  NULL },
+		{ "spamd_server = unix:/run/spamd.sock\nrspamd_server = "
+		  "/run/rspamd/normal.sock\n", NULL },
+		{ "spam = no\nspamd_server = localhost:783\n",
+		  ":2: spamd_server: bad server \"localhost:783\"" },
+		{ "rspamd_server = 127.0.0.1\n", ":1: rspamd_server: bad server" },
+		{ "rspamd_server = 127.0.0.1:99999\n", ":1: rspamd_server: bad" },
+		{ "spamd_server = run/spamd.sock\n", ":1: spamd_server: bad" },
+		{ "spamd_user = a\tb\n", ":1: spamd_user: no control characters" },
+		{ "rspamd_password = x\x01y\n",
+		  ":1: rspamd_password: no control characters" },
+		{ "spamd_weight = 101\n", ":1: bad number \"101\" for spamd_weight" },
+	};
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		const char *p = write_file("engines.conf", k[i].text);
+		struct conf *c = conf_load(p, err, sizeof(err));
+
+		if (k[i].err == NULL) {
+			ck_assert_msg(c != NULL, "%s: %s", k[i].text, err);
+			conf_unref(c);
+		} else {
+			ck_assert_msg(c == NULL, "%s loaded", k[i].text);
+			ck_assert_msg(strstr(err, k[i].err) != NULL, "%s: %s",
+				      k[i].text, err);
+		}
+	}
+}
+END_TEST
+
 Suite *
 extspam_suite(void)
 {
@@ -293,6 +331,7 @@ extspam_suite(void)
 	tcase_add_test(tc, test_rspamd_many_symbols);
 	tcase_add_test(tc, test_rspamd_hostile);
 	tcase_add_test(tc, test_spamd_received);
+	tcase_add_test(tc, test_engine_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }
