@@ -90,6 +90,64 @@ ext_valgrind spamd-gtube "$K" "$IN" < <(ext_gtube /dev/stdout)
 ext_valgrind spamd-ham "$K" "$OUT" < <(ext_ham /dev/stdout alice@local.test)
 ext_bad_server spamd
 
+# the daemon (under valgrind, through miltertest): GTUBE rejected, ham
+# accepted, then spamd stopped: tempfailed; the daemon keeps running and
+# exits clean
+RG_MILTER_PORT=$((RG_MILTER_PORT + 8))
+export RG_SOCKET="inet:$RG_MILTER_PORT@127.0.0.1" RG_MILTER_DIR="$RG_TOP/tests/milter" RG_EXT_DIR=$dir/msgs
+mkdir -p "$dir/msgs"
+ext_gtube "$dir/msgs/gtube.eml"
+ext_ham "$dir/msgs/ham.eml"
+for m in gtube ham; do "$RG_TOP/tests/tools/eml2lua" "$dir/msgs/$m.eml" "$dir/msgs/$m.lua"; done
+cat >"$dir/daemon.lua" <<'LUA'
+dofile(os.getenv("RG_MILTER_DIR") .. "/lib.lua")
+local want = os.getenv("RG_EXT_WANT")
+rg.run(function()
+	for _, m in ipairs({"gtube", "ham"}) do
+		local msg = dofile(os.getenv("RG_EXT_DIR") .. "/" .. m .. ".lua")
+		local conn = rg.connect("mail.example.org", "192.0.2.1")
+		rg.check(rg.envelope(conn, "<ann@example.org>", "<bob@example.com>",
+				     {"i", want .. m}), "mail")
+		rg.check(rg.headers(conn, msg.headers), "headers")
+		rg.ok(mt.bodystring(conn, msg.body), "body")
+		rg.ok(mt.eom(conn), "eom")
+		local r = mt.getreply(conn)
+		if want == "UP" and m == "ham" then
+			rg.check(r ~= SMFIR_REPLYCODE, m .. ": refused")
+			rg.check(rg.status(conn):find("verdict=accept", 1, true), m .. ": not accepted")
+		else
+			rg.check(r == SMFIR_REPLYCODE, m .. ": not refused")
+		end
+		mt.disconnect(conn)
+	end
+end)
+LUA
+rg_valgrind "$dir"
+rg_conf "$dir/rg.conf" $K
+if rg_start "$dir/rg.conf" "$dir/daemon.log" "${wrapper[@]}"; then
+	if RG_EXT_WANT=UP miltertest -s "$dir/daemon.lua" >"$dir/daemon.out" 2>&1 &&
+		grep -q 'UPgtube: verdict=reject reply="554 5.7.1 Message rejected as spam".*SPAMD(' "$dir/daemon.log" &&
+		grep -q 'UPham: verdict=accept .*SPAMD(' "$dir/daemon.log"; then
+		t_pass spamd/daemon
+	else
+		t_fail spamd/daemon "$(tail -2 "$dir/daemon.out" | tr '\n' ' ') $(grep -c verdict= "$dir/daemon.log") verdicts in $dir/daemon.log"
+	fi
+	spamd_stop
+	if RG_EXT_WANT=DOWN miltertest -s "$dir/daemon.lua" >"$dir/down.out" 2>&1 &&
+		[ "$(grep -c 'DOWN[a-z]*: verdict=tempfail reply="451 4.3.0 .*SPAMD_ERROR(0.00){spamd 127.0.0.1:[0-9]*: connection refused}' "$dir/daemon.log")" = 2 ]; then
+		t_pass spamd/daemon-down-tempfail
+	else
+		t_fail spamd/daemon-down-tempfail "$(tail -2 "$dir/down.out" | tr '\n' ' ') $(grep DOWN "$dir/daemon.log" | head -1)"
+	fi
+	rc=0
+	rg_stop || rc=$?
+	if [ $rc = 0 ]; then t_pass spamd/daemon-clean-exit; else
+		t_fail spamd/daemon-clean-exit "exit $rc (99: valgrind errors, see $dir/valgrind.*)"; fi
+	spamd_start "$dir/spamd" >>"$dir/setup.log" 2>&1 || t_fail spamd/restart "spamd_start failed"
+else
+	t_fail spamd/daemon "daemon did not start: $(tail -2 "$dir/daemon.log")"
+fi
+
 # the failure modes, on a port of their own
 ext_failures spamd SPAMD_ERROR "spamd=yes temp_dir=$dir" $((RG_SPAMD_PORT + 1)) \
 	hang close garbage spamd-huge spamd-cut
