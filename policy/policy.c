@@ -23,6 +23,8 @@
 #include "mime.h"
 #include "sender.h"
 #include "spam.h"
+#include "spamd.h"
+#include "rspamd.h"
 #include "size.h"
 #include "spfcheck.h"
 #include "util.h"
@@ -105,6 +107,11 @@ static const struct policy_check policy_checks[] = {
 	/* the virus scan reads the whole spool at end of message */
 	{ "av", av_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOM] = av_eom }, NULL },
+	/* the external spam engines: their scores before the thresholds */
+	{ "spamd", spamd_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
+	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOM] = spamd_eom }, NULL },
+	{ "rspamd", rspamd_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
+	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOM] = rspamd_eom }, NULL },
 	/* the spam engine after every other scoring check: it sums them */
 	{ "spam", spam_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOM] = spam_eom }, NULL },

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "loginmap.h"
 #include "resolver.h"
+#include "sockspec.h"
 #include "util.h"
 #include "verdict.h"
 #include "weights.h"
@@ -200,6 +201,23 @@ static const struct conf_key conf_table[] = {
 	  OFF(bayes_autolearn_spam_score), "12", -1000, 1000 },
 	{ "bayes_autolearn_ham_score", CT_NUMBER,
 	  OFF(bayes_autolearn_ham_score), "-2", -1000, 1000 },
+	{ "spamd", CT_BOOL, OFF(spamd), "no", 0, 0 },
+	{ "spamd_server", CT_STRING, OFF(spamd_server), "127.0.0.1:783", 0, 0 },
+	{ "spamd_timeout", CT_DURATION, OFF(spamd_timeout), "30s", 100,
+	  600000 },
+	{ "spamd_user", CT_STRING, OFF(spamd_user), "", 0, 0 },
+	{ "spamd_max_size", CT_SIZE, OFF(spamd_max_size), "500k", 0, 0 },
+	{ "spamd_weight", CT_NUMBER, OFF(spamd_weight), "1", -100, 100 },
+	{ "spamd_outbound", CT_BOOL, OFF(spamd_outbound), "yes", 0, 0 },
+	{ "rspamd", CT_BOOL, OFF(rspamd), "no", 0, 0 },
+	{ "rspamd_server", CT_STRING, OFF(rspamd_server), "127.0.0.1:11333", 0,
+	  0 },
+	{ "rspamd_timeout", CT_DURATION, OFF(rspamd_timeout), "15s", 100,
+	  600000 },
+	{ "rspamd_password", CT_STRING, OFF(rspamd_password), "", 0, 0 },
+	{ "rspamd_max_size", CT_SIZE, OFF(rspamd_max_size), "10M", 0, 0 },
+	{ "rspamd_weight", CT_NUMBER, OFF(rspamd_weight), "1", -100, 100 },
+	{ "rspamd_outbound", CT_BOOL, OFF(rspamd_outbound), "yes", 0, 0 },
 	{ "av", CT_BOOL, OFF(av), "yes", 0, 0 },
 	{ "av_backend", CT_ENUM, OFF(av_backend), "libclamav", 0, 0,
 	  av_backends },
@@ -788,6 +806,42 @@ conf_resolve_paths(struct conf *c)
 }
 
 /*
+ * conf_check_engines - the external spam engines' servers: ADDR:PORT,
+ * [ADDR]:PORT (numeric, no DNS on the mail path) or a unix socket's
+ * absolute path; spamd_user and rspamd_password without control
+ * characters (each is a request header)
+ */
+static int
+conf_check_engines(const struct conf *c, const char *name, const int *seen,
+		   char *err, size_t errlen)
+{
+	static const char *const keys[] = { "spamd_server", "rspamd_server" };
+	static const char *const hkeys[] = { "spamd_user", "rspamd_password" };
+	const char *vals[] = { c->spamd_server, c->rspamd_server };
+	const char *hvals[] = { c->spamd_user, c->rspamd_password };
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char why[200];
+
+	for (size_t i = 0; i < 2; i++)
+		if (sockspec_parse(vals[i], &ss, &sslen, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s:%d: %s: %s", name,
+				 conf_key_line(seen, keys[i]), keys[i], why);
+			return -1;
+		}
+	for (size_t i = 0; i < 2; i++)
+		for (const unsigned char *p = (const unsigned char *)hvals[i];
+		     *p; p++)
+			if (*p < 0x20 || *p == 0x7f) {
+				snprintf(err, errlen, "%s:%d: %s: no control "
+					 "characters", name,
+					 conf_key_line(seen, hkeys[i]), hkeys[i]);
+				return -1;
+			}
+	return 0;
+}
+
+/*
  * conf_finish - checks across keys, and the files keys name: the login
  * map is loaded here, so -n and SIGHUP judge it with the configuration.
  * name is the file as the caller gave it, for messages.
@@ -842,6 +896,8 @@ conf_finish(struct conf *c, const char *name, const int *seen, char *err,
 			 c->av_temp_dir);
 		return -1;
 	}
+	if (conf_check_engines(c, name, seen, err, errlen) != 0)
+		return -1;
 	if (conf_map_type(c, conf_key_line(seen, "sender_login_maps"), err,
 			  errlen) != 0)
 		return -1;

@@ -149,6 +149,22 @@ struct conf {
 	double		bayes_autolearn_spam_score;
 	double		bayes_autolearn_ham_score;
 
+	/* external spam engines (checks/extspam/): before the thresholds */
+	int		spamd;
+	char		*spamd_server;		/* ADDR:PORT or a socket path */
+	int		spamd_timeout;		/* ms, one message */
+	char		*spamd_user;
+	long long	spamd_max_size;		/* larger: not sent */
+	double		spamd_weight;		/* factor of spamd's score */
+	int		spamd_outbound;		/* scan the site's own users' */
+	int		rspamd;
+	char		*rspamd_server;
+	int		rspamd_timeout;
+	char		*rspamd_password;
+	long long	rspamd_max_size;
+	double		rspamd_weight;
+	int		rspamd_outbound;
+
 	/* virus scan (av.c, avengine.c, avclamd.c): every message */
 	int		av;
 	int		av_backend;		/* enum av_backend */

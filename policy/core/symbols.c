@@ -33,6 +33,7 @@ symbols_clear(struct symbols *s)
 		free(s->v[i].detail);
 		free(s->v[i].opt[0]);
 		free(s->v[i].opt[1]);
+		free(s->v[i].own);
 	}
 	free(s->v);
 	s->v = NULL;
@@ -70,6 +71,7 @@ symbols_vadd(struct symbols *s, const char *name, double score,
 	}
 	sym = &s->v[s->count++];
 	sym->name = name;
+	sym->own = NULL;
 	sym->score = score;
 	sym->detail = xstrdup(clean);
 	sym->opt[0] = symbols_opt(opt0);
@@ -110,6 +112,22 @@ symbols_add_opts(struct symbols *s, const char *name, double score,
 	symbols_vadd(s, name, s->weights ? weights_get(s->weights, name) :
 		     score, opt0, opt1, fmt, ap);
 	va_end(ap);
+}
+
+void
+symbols_add_named(struct symbols *s, const char *name, double score,
+		  const char *fmt, ...)
+{
+	size_t before = s->count;
+	va_list ap;
+
+	va_start(ap, fmt);
+	symbols_vadd(s, name, score, NULL, NULL, fmt, ap);
+	va_end(ap);
+	if (s->count > before) {
+		s->v[before].own = xstrdup(name);
+		s->v[before].name = s->v[before].own;
+	}
 }
 
 const struct symbol *

@@ -16,7 +16,9 @@
 #define SYMBOL_OPT_MAX		256
 
 struct symbol {
-	const char	*name;		/* static string owned by the check */
+	const char	*name;		/* static string owned by the check,
+					   or own */
+	char		*own;		/* a name made at run time, or NULL */
 	double		score;
 	char		*detail;	/* sanitized, never NULL */
 	char		*opt[2];	/* reply arguments (an address, a
@@ -55,6 +57,14 @@ void symbols_add_opts(struct symbols *, const char *name, double score,
  */
 void symbols_add_scaled(struct symbols *, const char *name, double factor,
 			const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/*
+ * symbols_add_named - NAME made at run time (an external spam engine's
+ * rule name): copied, and scoring the score passed, not a weight (such
+ * names are not in the weights table)
+ */
+void symbols_add_named(struct symbols *, const char *name, double score,
+		       const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 const struct symbol *symbols_find(const struct symbols *, const char *name);
 double symbols_score(const struct symbols *);

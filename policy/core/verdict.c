@@ -137,6 +137,13 @@ static const struct verdict_rule verdict_rules[] = {
 	{ "SPAM_ERROR", ACTION_TEMPFAIL, A(spam_error_action), "554", "5.3.0",
 	  "451", "4.3.0", "Message could not be checked for spam, try again "
 	  "later" },
+	/* the external engines (checks/extspam/) without a usable answer */
+	{ "SPAMD_ERROR", ACTION_TEMPFAIL, A(spam_error_action), "554", "5.3.0",
+	  "451", "4.3.0", "Message could not be checked for spam, try again "
+	  "later" },
+	{ "RSPAMD_ERROR", ACTION_TEMPFAIL, A(spam_error_action), "554", "5.3.0",
+	  "451", "4.3.0", "Message could not be checked for spam, try again "
+	  "later" },
 	/* envelope (envelope.c); RCPT rules refuse that recipient only */
 	{ "SENDER_ADDR_TOO_LONG", ACTION_REJECT, FIXED, "501", "5.1.7", "451",
 	  "4.1.7", "Bad sender address syntax: address too long" },

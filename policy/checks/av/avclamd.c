@@ -39,10 +39,10 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "avclamd.h"
+#include "sockio.h"
 #include "util.h"
 
 #define AVCLAMD_CHUNK_MAX	(1024 * 1024)	/* bytes a chunk, at most */
@@ -61,16 +61,6 @@ struct clamd {
 	long long	end;		/* deadline, CLOCK_MONOTONIC ms */
 	struct av_result *r;
 };
-
-/* clamd_now - CLOCK_MONOTONIC in milliseconds */
-static long long
-clamd_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* clamd_result - set the result to "clamd SOCKET: why", made printable */
 static void __attribute__((format(printf, 3, 4)))
@@ -103,26 +93,11 @@ clamd_timeout(struct clamd *c)
 static int
 clamd_wait(struct clamd *c, short events)
 {
-	struct pollfd pfd;
+	int n = sockio_wait(c->fd, events, c->end);
 
-	for (;;) {
-		long long left = c->end - clamd_now();
-		int n;
-
-		if (left <= 0)
-			return 0;
-		pfd.fd = c->fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-		if (n > 0)
-			return pfd.revents;
-		if (n < 0 && errno != EINTR) {
-			clamd_result(c, AV_UNAVAILABLE, "poll: %s",
-				     strerror(errno));
-			return -1;
-		}
-	}
+	if (n < 0)
+		clamd_result(c, AV_UNAVAILABLE, "poll: %s", strerror(errno));
+	return n;
 }
 
 /* clamd_inet - "PORT@ADDR" (numeric) of family to an address */
@@ -194,64 +169,24 @@ clamd_addr(const char *sock, struct sockaddr_storage *ss, socklen_t *len)
 	return 0;
 }
 
-/* clamd_connect_failed - the result for a connect that failed with err */
-static int
-clamd_connect_failed(struct clamd *c, int err)
-{
-	if (err == ECONNREFUSED)
-		clamd_result(c, AV_UNAVAILABLE, "connection refused");
-	else if (err == ENOENT)
-		clamd_result(c, AV_UNAVAILABLE, "no such socket");
-	else if (err == ETIMEDOUT)
-		return clamd_timeout(c);
-	else
-		clamd_result(c, AV_UNAVAILABLE, "connect: %s", strerror(err));
-	return -1;
-}
-
-/*
- * clamd_connect - open c->fd to clamd before the deadline.  A unix socket
- * with a full backlog fails with EAGAIN instead of completing later:
- * tried again every 10 ms.
- */
+/* clamd_connect - open c->fd to clamd before the deadline (sockio.h) */
 static int
 clamd_connect(struct clamd *c)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = 0;
-	int err = 0, ev;
-	socklen_t elen = sizeof(err);
+	char why[160];
 
 	if (clamd_addr(c->sock, &ss, &len) != 0) {
 		clamd_result(c, AV_UNAVAILABLE, "not a socket (unix:PATH, "
 			     "inet:PORT@ADDR or inet6:PORT@ADDR)");
 		return -1;
 	}
-	c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		       SOCK_CLOEXEC, 0);
+	c->fd = sockio_connect(&ss, len, c->end, c->timeout_ms, why,
+			       sizeof(why));
 	if (c->fd < 0) {
-		clamd_result(c, AV_UNAVAILABLE, "socket: %s", strerror(errno));
+		clamd_result(c, AV_UNAVAILABLE, "%s", why);
 		return -1;
-	}
-	while (connect(c->fd, (struct sockaddr *)&ss, len) != 0) {
-		if (errno == EAGAIN && ss.ss_family == AF_UNIX) {
-			long long left = c->end - clamd_now();
-
-			if (left <= 0)
-				return clamd_timeout(c);
-			poll(NULL, 0, left < 10 ? (int)left : 10);
-			continue;
-		}
-		if (errno != EINPROGRESS && errno != EINTR)
-			return clamd_connect_failed(c, errno);
-		ev = clamd_wait(c, POLLOUT);
-		if (ev == 0)
-			return clamd_timeout(c);
-		if (ev < 0)
-			return -1;
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
-			err = errno;
-		return err == 0 ? 0 : clamd_connect_failed(c, err);
 	}
 	return 0;
 }
@@ -493,7 +428,7 @@ avclamd_scan_prefixed(const char *sock, const char *prefix,
 	c.sock = sock != NULL ? sock : "";
 	c.fd = -1;
 	c.timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
-	c.end = clamd_now() + c.timeout_ms;
+	c.end = sockio_now() + c.timeout_ms;
 	c.r = r;
 	r->status = AV_ERROR;
 	r->name[0] = '\0';

@@ -51,10 +51,14 @@ static struct {
 	size_t		n;
 } spam_stores = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/*
+ * spam_enabled - the check runs for the built-in engine and for the
+ * thresholds over what the external engines (spamd, Rspamd) scored
+ */
 int
 spam_enabled(const struct conf *c)
 {
-	return c->spam;
+	return c->spam || c->spamd || c->rspamd;
 }
 
 void
@@ -425,7 +429,7 @@ spam_thresholds(struct txn *t)
 		txn_add_trace(t, "X-Spam-Status", st.data);
 		sbuf_free(&st);
 	}
-	if (c->bayes && c->bayes_autolearn &&
+	if (c->spam && c->bayes && c->bayes_autolearn &&
 	    (total >= c->bayes_autolearn_spam_score ||
 	     total <= c->bayes_autolearn_ham_score)) {
 		struct spool_view v;
@@ -441,16 +445,15 @@ spam_thresholds(struct txn *t)
 	}
 }
 
-void
-spam_eom(struct txn *t)
+/* spam_builtin - the built-in engine's rules and Bayes result */
+static void
+spam_builtin(struct txn *t)
 {
 	const struct conf *c = t->conf;
 	struct spool_view view;
 	struct mime_limits lim;
 	struct mime_doc doc;
 
-	if (t->spool.err != 0)
-		return;
 	spam_size_rule(t);
 	spool_view(&t->spool, &view);
 	spam_limits(c, &lim);
@@ -462,7 +465,6 @@ spam_eom(struct txn *t)
 		mime_walk(&head, &lim, &doc);
 		spam_header_rules(t, &doc);
 		mime_doc_free(&doc);
-		spam_thresholds(t);
 		return;
 	}
 	mime_walk(&view, &lim, &doc);
@@ -479,6 +481,19 @@ spam_eom(struct txn *t)
 		tokens_free(&tok);
 	}
 	mime_doc_free(&doc);
+}
+
+/*
+ * spam_eom - the built-in engine when it is on, then the thresholds on
+ * the total, whatever engines (built-in, spamd, Rspamd) contributed
+ */
+void
+spam_eom(struct txn *t)
+{
+	if (t->spool.err != 0)
+		return;
+	if (t->conf->spam)
+		spam_builtin(t);
 	spam_thresholds(t);
 }
 

@@ -2,7 +2,9 @@
  * spam - the built-in spam engine, at end of message, inbound and
  * outbound, after every other scoring check (SPF, DKIM, DMARC, the virus
  * scan): one MIME walk of the spool (mime.h), rules, the Bayes result,
- * then the total score against the thresholds.
+ * then the total score against the thresholds.  The check also runs with
+ * the built-in engine off when an external engine (spamd, Rspamd:
+ * checks/extspam/) is on: then only the thresholds, over their scores.
  *
  * Rules (weights in weights.c, "scores =" to change them):
  *   GTUBE            the GTUBE test string in the decoded text
