@@ -14,6 +14,7 @@
 
 #include "av.h"
 #include "avengine.h"
+#include "brake.h"
 #include "dkimsign.h"
 #include "dkimverify.h"
 #include "dmarc.h"
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "policy.h"
 #include "mime.h"
+#include "ratelimit.h"
 #include "sender.h"
 #include "spam.h"
 #include "size.h"
@@ -43,6 +45,8 @@ struct policy_check {
 				struct symbols *);
 	/* streaming tap: each body chunk as it arrives (DKIM, hashes) */
 	void		(*tap)(struct txn *, const unsigned char *, size_t);
+	/* a recipient was refused (cause: the deciding symbol) */
+	void		(*refused)(struct txn *, const char *cause);
 	/*
 	 * End-of-message readers are run[STAGE_EOM] with POLICY_NEED_SPOOL:
 	 * spool_view(&t->spool) gives the message as received, read-only.
@@ -93,6 +97,10 @@ static const struct policy_check policy_checks[] = {
 	  NULL, size_tap },
 	{ "sender", sender_enabled, POLICY_NEED_HEADERS, NULL, NULL,
 	  { [STAGE_MAIL] = sender_mail, [STAGE_EOH] = sender_eoh }, NULL },
+	/* rate limits: a message counts once the sender gate took it; a
+	   recipient once the RCPT checks before took it */
+	{ "ratelimit", ratelimit_enabled, 0, NULL, NULL,
+	  { [STAGE_MAIL] = ratelimit_mail }, ratelimit_rcpt },
 	{ "spf", spf_enabled, 0, NULL, NULL, { [STAGE_MAIL] = spfcheck_mail },
 	  NULL },
 	/* DKIM: headers from the spool at end of headers, the body by tap */
@@ -108,6 +116,10 @@ static const struct policy_check policy_checks[] = {
 	/* the spam engine after every other scoring check: it sums them */
 	{ "spam", spam_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOM] = spam_eom }, NULL },
+	/* the brake after the spam engine and the virus scan: it counts
+	   their results; at MAIL FROM it stops a login already stopped */
+	{ "brake", brake_enabled, 0, NULL, NULL, { [STAGE_MAIL] = brake_mail,
+	  [STAGE_EOM] = brake_eom }, NULL, NULL, brake_rcpt_refused },
 	/* signing last: it signs what every other check let through */
 	{ "dkimsign", dkimsign_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOH] = dkimsign_eoh,
@@ -177,6 +189,8 @@ policy_stop(void)
 {
 	av_engine_stop();
 	spam_stop();
+	brake_stop();
+	ratelimit_stop();
 }
 
 /* policy_end - log a verdict that ends something; returns POLICY_END */
@@ -288,6 +302,9 @@ policy_rcpt(struct session *s, const char *addr, struct verdict *v)
 		if (r)
 			r->refused = 1;
 		t->rcpt_refused++;
+		for (size_t i = 0; i < POLICY_NCHECKS; i++)
+			if (policy_checks[i].refused && policy_on(i, s->conf))
+				policy_checks[i].refused(t, v->cause);
 		policy_log(s, t, r ? r : &(struct txn_rcpt){ .addr = "" },
 			   &rs, v);
 	} else if (rc == POLICY_END) {
