@@ -26,6 +26,7 @@ static const struct {
 static int
 rate_parse_one(const char *item, struct rate *r, char *why, size_t whylen)
 {
+	const char *whole = item;
 	char *end;
 	long long n, w;
 	size_t i;
@@ -51,7 +52,7 @@ rate_parse_one(const char *item, struct rate *r, char *why, size_t whylen)
 bad:
 	snprintf(why, whylen, "bad rate \"%.64s\": want COUNT/WINDOW, as "
 		 "100/1h, with a count from 1 to %ld and a window from 1s to "
-		 "366d (s, m, h or d)", item, RATE_LIMIT_MAX);
+		 "366d (s, m, h or d)", whole, RATE_LIMIT_MAX);
 	return -1;
 }
 
