@@ -31,15 +31,16 @@
 enum rl_kind { RL_LOGIN, RL_CLIENT, RL_DOMAIN, RL_NKINDS };
 
 static const struct {
-	const char	*prefix;	/* of the key */
+	const char	*prefix;	/* of the key: messages */
+	const char	*rcpt_prefix;	/* recipients */
 	const char	*what;		/* in the reply */
 	const char	*msg_symbol, *rcpt_symbol;
 } rl_kinds[RL_NKINDS] = {
-	[RL_LOGIN] = { "l:", "login", "RATELIMIT_LOGIN",
+	[RL_LOGIN] = { "l:", "lr:", "login", "RATELIMIT_LOGIN",
 		       "RATELIMIT_LOGIN_RCPT" },
-	[RL_CLIENT] = { "c:", "client", "RATELIMIT_CLIENT",
+	[RL_CLIENT] = { "c:", "cr:", "client", "RATELIMIT_CLIENT",
 			"RATELIMIT_CLIENT_RCPT" },
-	[RL_DOMAIN] = { "d:", "sender domain", "RATELIMIT_SENDER_DOMAIN",
+	[RL_DOMAIN] = { "d:", "dr:", "sender domain", "RATELIMIT_SENDER_DOMAIN",
 			"RATELIMIT_SENDER_DOMAIN_RCPT" },
 };
 
@@ -363,19 +364,20 @@ struct rl_stage {
 
 /* rl_add - one key of the stage, when its kind has limits */
 static void
-rl_add(struct rl_stage *st, enum rl_kind kind, const char *value,
+rl_add(struct rl_stage *st, enum rl_kind kind, int rcpt, const char *value,
        const struct ratelist *rates)
 {
+	const char *prefix = rcpt ? rl_kinds[kind].rcpt_prefix :
+	    rl_kinds[kind].prefix;
 	size_t i = st->n;
 
 	if (rates->n == 0 || *value == '\0')
 		return;
-	snprintf(st->key[i], sizeof(st->key[i]), "%s%s", rl_kinds[kind].prefix,
-		 value);
+	snprintf(st->key[i], sizeof(st->key[i]), "%s%s", prefix, value);
 	st->req[i].key = st->key[i];
 	st->req[i].rates = rates;
 	st->kind[i] = kind;
-	st->value[i] = st->key[i] + strlen(rl_kinds[kind].prefix);
+	st->value[i] = st->key[i] + strlen(prefix);
 	st->n++;
 }
 
@@ -395,13 +397,13 @@ rl_stage(const struct txn *t, int rcpt, struct rl_stage *st)
 	st->n = 0;
 	if (s->have_client && netlist_match(&c->ratelimit_exempt, &s->client))
 		return;
-	rl_add(st, RL_LOGIN, t->auth_authen, rcpt ? &c->ratelimit_login_rcpt :
+	rl_add(st, RL_LOGIN, rcpt, t->auth_authen, rcpt ? &c->ratelimit_login_rcpt :
 	       &c->ratelimit_login);
 	if (s->have_client &&
 	    !netlist_match(&c->trusted_networks, &s->client)) {
 		ratelimit_client_key(&s->client, c->ratelimit_ipv4_prefix,
 				     c->ratelimit_ipv6_prefix, net, sizeof(net));
-		rl_add(st, RL_CLIENT, net, rcpt ? &c->ratelimit_client_rcpt :
+		rl_add(st, RL_CLIENT, rcpt, net, rcpt ? &c->ratelimit_client_rcpt :
 		       &c->ratelimit_client);
 	}
 	at = strrchr(t->mail_from, '@');
@@ -410,7 +412,7 @@ rl_stage(const struct txn *t, int rcpt, struct rl_stage *st)
 			domain[n++] = (char)((*at >= 'A' && *at <= 'Z') ?
 			    *at + 32 : *at);
 		domain[n] = '\0';
-		rl_add(st, RL_DOMAIN, domain, rcpt ?
+		rl_add(st, RL_DOMAIN, rcpt, domain, rcpt ?
 		       &c->ratelimit_sender_domain_rcpt :
 		       &c->ratelimit_sender_domain);
 	}

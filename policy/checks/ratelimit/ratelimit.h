@@ -28,7 +28,8 @@
  * The reply names the limit: "451 4.7.1 Rate limit exceeded: login
  * alice@example.com, 100 messages per 1h".
  *
- * Redis keys: PREFIX KIND:VALUE:WINDOW ("rg:rl:l:alice@example.com:1h"),
+ * Redis keys: PREFIX KIND:VALUE:WINDOW ("rg:rl:l:alice@example.com:1h";
+ * KIND l, c, d for messages, lr, cr, dr for recipients),
  * a hash of the window's counter (s, c, p), PEXPIRE twice the window.
  * When Redis fails, one warning is logged and Redis is not asked again
  * for RATELIMIT_RETRY_MS (every message meanwhile gets RATELIMIT_ERROR at
