@@ -97,6 +97,10 @@ static const struct policy_check policy_checks[] = {
 	  NULL, size_tap },
 	{ "sender", sender_enabled, POLICY_NEED_HEADERS, NULL, NULL,
 	  { [STAGE_MAIL] = sender_mail, [STAGE_EOH] = sender_eoh }, NULL },
+	/* a login the brake stopped is refused before the rate limits count
+	   its message */
+	{ "brake", brake_enabled, 0, NULL, NULL, { [STAGE_MAIL] = brake_mail },
+	  NULL },
 	/* rate limits: a message counts once the sender gate took it; a
 	   recipient once the RCPT checks before took it */
 	{ "ratelimit", ratelimit_enabled, 0, NULL, NULL,
@@ -116,10 +120,10 @@ static const struct policy_check policy_checks[] = {
 	/* the spam engine after every other scoring check: it sums them */
 	{ "spam", spam_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOM] = spam_eom }, NULL },
-	/* the brake after the spam engine and the virus scan: it counts
-	   their results; at MAIL FROM it stops a login already stopped */
-	{ "brake", brake_enabled, 0, NULL, NULL, { [STAGE_MAIL] = brake_mail,
-	  [STAGE_EOM] = brake_eom }, NULL, NULL, brake_rcpt_refused },
+	/* the brake counts after the spam engine and the virus scan: it
+	   sums their results */
+	{ "brake-count", brake_enabled, 0, NULL, NULL,
+	  { [STAGE_EOM] = brake_eom }, NULL, NULL, brake_rcpt_refused },
 	/* signing last: it signs what every other check let through */
 	{ "dkimsign", dkimsign_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOH] = dkimsign_eoh,
