@@ -290,6 +290,32 @@ bs_num(const redisReply *e)
 	return 0;
 }
 
+/*
+ * bs_reply_rec - a reply of n + 6 elements, the record in its last six
+ * (start, until, score, v, r, code), into out; -1 (why) when it is not
+ * that.  Frees the reply either way.
+ */
+static int
+bs_reply_rec(struct brakestore *bs, redisReply *r, size_t n,
+	     struct brake_rec *out, const char *what, char *why, size_t whylen)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != n + 6) {
+		redispool_fail(bs->pool, why, whylen, what,
+			       r->type == REDIS_REPLY_ERROR ? r->str :
+			       "unexpected reply");
+		freeReplyObject(r);
+		return -1;
+	}
+	out->start = (long long)bs_num(r->element[n]);
+	out->until = (long long)bs_num(r->element[n + 1]);
+	out->score = bs_num(r->element[n + 2]);
+	out->viruses = (long)bs_num(r->element[n + 3]);
+	out->rcpts = (long)bs_num(r->element[n + 4]);
+	out->code = (int)bs_num(r->element[n + 5]);
+	freeReplyObject(r);
+	return 0;
+}
+
 int
 brakestore_get(struct brakestore *bs, const char *login, long long now,
 	       struct brake_rec *out, char *why, size_t whylen)
@@ -307,22 +333,9 @@ brakestore_get(struct brakestore *bs, const char *login, long long now,
 			lens[i] = strlen(argv[i]);
 		r = redispool_call(bs->pool, 8, argv, lens, "HMGET", why,
 				   whylen);
-		if (r == NULL)
+		if (r == NULL || bs_reply_rec(bs, r, 0, out, "HMGET", why,
+					      whylen) != 0)
 			return -1;
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 6) {
-			redispool_fail(bs->pool, why, whylen, "HMGET",
-				       r->type == REDIS_REPLY_ERROR ? r->str :
-				       "unexpected reply");
-			freeReplyObject(r);
-			return -1;
-		}
-		out->start = (long long)bs_num(r->element[0]);
-		out->until = (long long)bs_num(r->element[1]);
-		out->score = bs_num(r->element[2]);
-		out->viruses = (long)bs_num(r->element[3]);
-		out->rcpts = (long)bs_num(r->element[4]);
-		out->code = (int)bs_num(r->element[5]);
-		freeReplyObject(r);
 	} else {
 		MDB_txn *txn;
 		MDB_val k;
@@ -381,21 +394,10 @@ bs_redis_add(struct brakestore *bs, const char *login, long long now,
 			   "brake script", why, whylen);
 	if (r == NULL)
 		return -1;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 7) {
-		redispool_fail(bs->pool, why, whylen, "brake script",
-			       r->type == REDIS_REPLY_ERROR ? r->str :
-			       "unexpected reply");
-		freeReplyObject(r);
+	rc = r->type == REDIS_REPLY_ARRAY && r->elements > 0 ?
+	    (int)bs_num(r->element[0]) : -1;
+	if (bs_reply_rec(bs, r, 1, out, "brake script", why, whylen) != 0)
 		return -1;
-	}
-	rc = (int)bs_num(r->element[0]);
-	out->start = (long long)bs_num(r->element[1]);
-	out->until = (long long)bs_num(r->element[2]);
-	out->score = bs_num(r->element[3]);
-	out->viruses = (long)bs_num(r->element[4]);
-	out->rcpts = (long)bs_num(r->element[5]);
-	out->code = (int)bs_num(r->element[6]);
-	freeReplyObject(r);
 	return rc;
 }
 
