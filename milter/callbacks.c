@@ -234,6 +234,22 @@ cb_envfrom(struct mta *mta, char **argv)
 	return MTA_CONTINUE;
 }
 
+/*
+ * cb_mta_refused - a recipient the MTA refused itself, shown because we
+ * asked for SMFIP_RCPT_REJ: {rcpt_mailer} is "error" and {rcpt_host} the
+ * enhanced status code (Postfix, Sendmail)
+ */
+static int
+cb_mta_refused(struct mta *mta)
+{
+	const char *mailer = mta->ops->macro(mta, "{rcpt_mailer}");
+	const char *host = mta->ops->macro(mta, "{rcpt_host}");
+
+	return mailer != NULL && strcmp(mailer, "error") == 0 &&
+	    host != NULL && (host[0] == '4' || host[0] == '5') &&
+	    host[1] == '.';
+}
+
 enum mta_status
 cb_envrcpt(struct mta *mta, char **argv)
 {
@@ -242,6 +258,11 @@ cb_envrcpt(struct mta *mta, char **argv)
 
 	if (argv == NULL || argv[0] == NULL)
 		return cb_internal(mta, c, "RCPT TO step without an address");
+	if (cb_mta_refused(mta)) {
+		/* counted (the brake); the MTA ignores any answer */
+		policy_rcpt_rejected(c->sess, argv[0]);
+		return MTA_CONTINUE;
+	}
 	switch (policy_rcpt(c->sess, argv[0], &c->verdict)) {
 	case POLICY_REFUSED:
 		/* this recipient only: the transaction goes on */

@@ -122,7 +122,7 @@ static const struct policy_check policy_checks[] = {
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOM] = spam_eom }, NULL },
 	/* the brake counts after the spam engine and the virus scan: it
 	   sums their results */
-	{ "brake-count", brake_enabled, 0, NULL, NULL,
+	{ "brake-count", brake_enabled, POLICY_NEED_RCPT_REJ, NULL, NULL,
 	  { [STAGE_EOM] = brake_eom }, NULL, NULL, brake_rcpt_refused },
 	/* signing last: it signs what every other check let through */
 	{ "dkimsign", dkimsign_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
@@ -321,6 +321,19 @@ policy_rcpt(struct session *s, const char *addr, struct verdict *v)
 	}
 	symbols_clear(&rs);
 	return rc;
+}
+
+void
+policy_rcpt_rejected(struct session *s, const char *addr)
+{
+	struct txn *t = session_txn(s);
+
+	(void)addr;
+	t->rcpt_total++;
+	t->rcpt_refused++;
+	for (size_t i = 0; i < POLICY_NCHECKS; i++)
+		if (policy_checks[i].refused && policy_on(i, s->conf))
+			policy_checks[i].refused(t, "MTA");
 }
 
 int

@@ -7,6 +7,8 @@
 #     brake_spam_score, the log says why, and her next clean message gets
 #     451 4.7.1 from the brake while dave sends on; "relayguard release"
 #     lets her send again;
+#   - frank's recipients that Postfix refuses (unknown users) reach
+#     relayguard (SMFIP_RCPT_REJ) and the third stops him;
 #   - with brake_action = quarantine (SIGHUP), a stopped login's mail is
 #     held in Postfix's hold queue instead;
 #   - the brake's store cannot be written: ratelimit_error_action
@@ -27,13 +29,14 @@ G2='GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 
 echo "end to end: rate limits and the brake through Postfix"
 pf_setup "$DIR/postfix" >"$DIR/setup.log" 2>&1 || { t_fail "$T/setup" "pf_setup failed"; exit 0; }
-for u in alice bob carol dave erin; do pf_adduser $u secret >>"$DIR/setup.log" 2>&1; done
+for u in alice bob carol dave erin frank; do pf_adduser $u secret >>"$DIR/setup.log" 2>&1; done
 pf_start >>"$DIR/setup.log" 2>&1 || { t_fail "$T/setup" "pf_start failed"; exit 0; }
 brake_conf() {	# STORE [ITEMS]
 	local store=$1
 	shift
 	rg_conf "$CONF" "ratelimit_login=3/1h,50/1d" brake=yes "brake_store=$store" \
-		brake_spam_score=1500 spam=yes "bayes_store=$DIR/no-bayes" "$@"
+		brake_spam_score=1500 brake_rejected_rcpts=3 spam=yes \
+		"bayes_store=$DIR/no-bayes" "$@"
 }
 brake_conf "$DIR/brake"
 rg_start "$CONF" "$LOG" || { t_fail "$T/setup" "relayguard: $(tail -3 "$LOG")"; exit 0; }
@@ -75,6 +78,18 @@ check release-says "$out" test "$out" = "alice@mx.test: released"
 send released "$RG_SUBMISSION_PORT" alice@local.test rcpt@local.test $(auth alice)
 pf_wait_maildir rcpt 6 15
 check released-delivered "not delivered: $(last_reply released)" delivered_with released '^X-Relayguard:'
+
+# recipients Postfix refuses (unknown in the virtual mailbox table: "="
+# is not in the rig's user names) reach relayguard (SMFIP_RCPT_REJ): the
+# third stops frank, his next message gets 451
+pf_send "$RG_SUBMISSION_PORT" frank@local.test "bad=1@local.test,bad=2@local.test,bad=3@local.test,rcpt@local.test" \
+	$(auth frank) --header "Subject: unknown" --header "X-Test: unknown" >"$DIR/unknown.txt" 2>&1
+check mta-refused-550 "$(last_reply unknown)" transcript unknown '550 5\.1\.1 <bad=3@local\.test>'
+check mta-refused-counted "no brake line for frank in $LOG" \
+	grep -q 'brake: login frank@mx.test stopped for 3600 s: 3 refused recipients >= 3 within 1h' "$LOG"
+send after-unknown "$RG_SUBMISSION_PORT" frank@local.test rcpt@local.test $(auth frank)
+check mta-refused-then-451 "the reply to MAIL FROM: $(grep -A1 '^ -> MAIL FROM' "$DIR/after-unknown.txt" | tail -1)" \
+	mail_from_reply after-unknown '451 4\.7\.1 Login frank@mx\.test stopped by the compromised account brake: 3 refused recipients'
 
 # brake_action = quarantine: the stopped login's mail is held (erin: her
 # own message count)

@@ -3,7 +3,9 @@
 # under valgrind unless RG_VALGRIND=no): 451 4.7.1 at MAIL FROM for a
 # client over its message limit while another client sends on, at RCPT
 # for a login over its recipient limit, and four miltertest processes at
-# once against one login's limit: exactly the limit gets through.
+# once against one login's limit: exactly the limit gets through; then
+# the brake on a daemon of its own: recipients the MTA refused
+# (SMFIP_RCPT_REJ) stop a login, another sends on.
 set -u
 . "$(dirname "$0")/../lib.sh"
 export RG_MILTER_DIR="$RG_TOP/tests/milter"
@@ -56,3 +58,25 @@ rc=0
 rg_stop || rc=$?
 [ $rc = 0 ] && t_pass milter-ratelimit/clean-exit ||
 	t_fail milter-ratelimit/clean-exit "exit $rc (99: valgrind errors, see $dir/valgrind.*)"
+
+# the brake: recipients the MTA refused count
+rg_conf "$dir/brake.conf" brake=yes "brake_store=$dir/brake" brake_rejected_rcpts=3
+if ! rg_start "$dir/brake.conf" "$dir/brake.log" "${wrapper[@]}"; then
+	t_fail milter-ratelimit/brake-start "daemon did not listen: $(tail -5 "$dir/brake.log")"
+	exit 0
+fi
+if miltertest -s "$RG_MILTER_DIR/brake.lua" >"$dir/brake.out" 2>&1; then
+	t_pass milter-ratelimit/brake-script
+else
+	t_fail milter-ratelimit/brake-script "$(tail -3 "$dir/brake.out" | tr '\n' ' ')"
+fi
+log=$dir/brake.log
+grep -q 'BM1: brake: login mallory stopped for 3600 s: 3 refused recipients >= 3 within 1h' "$log" &&
+	grep -q 'BM1: verdict=tempfail reply="451 4.7.1 Login mallory stopped by the compromised account brake: 3 refused recipients >= 3 within 1h" .*rcpt=<ok2@example.net>' "$log" &&
+	grep -q 'BM2: verdict=tempfail reply="451 4.7.1 Login mallory stopped' "$log" &&
+	t_pass milter-ratelimit/brake-mta-refused-rcpts ||
+	t_fail milter-ratelimit/brake-mta-refused-rcpts "no brake lines for BM1/BM2 in $log"
+rc=0
+rg_stop || rc=$?
+[ $rc = 0 ] && t_pass milter-ratelimit/brake-clean-exit ||
+	t_fail milter-ratelimit/brake-clean-exit "exit $rc (99: valgrind errors, see $dir/valgrind.*)"

@@ -3,7 +3,8 @@
  * outbound mail reaches, within brake_window, brake_spam_score (the sum
  * of its messages' positive total scores, the spam engine's total),
  * brake_viruses (messages with AV_VIRUS) or brake_rejected_rcpts
- * (recipients relayguard refused at RCPT, rate limits aside), its further
+ * (recipients refused at RCPT: by relayguard, rate limits aside, or by the
+ * MTA itself, which shows them with SMFIP_RCPT_REJ), its further
  * mail gets brake_action (tempfail, or quarantine: held) until an admin
  * runs "relayguard release LOGIN" or one brake_window has passed.
  *
