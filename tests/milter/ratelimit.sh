@@ -47,7 +47,7 @@ for i in 1 2 3 4; do
 		>"$dir/burst$i.out" 2>&1 &
 done
 wait $(jobs -p | grep -v "^$RG_PID$") 2>/dev/null
-taken=$(cat "$dir"/burst*.out | sed -n 's/.*taken \([0-9]*\).*/\1/p' | paste -sd+ | bc)
+taken=$(cat "$dir"/burst*.out | sed -n 's/.*taken \([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n + 0 }')
 refused=$(grep -c 'verdict=tempfail reply="451 4.7.1 Rate limit exceeded: login burst, 20 messages per 1h"' "$log")
 if [ "${taken:-0}" = 20 ] && [ "$refused" = 20 ]; then
 	t_pass milter-ratelimit/concurrent-exact
