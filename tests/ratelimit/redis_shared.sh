@@ -2,8 +2,10 @@
 # tests/ratelimit/redis_shared.sh - rate limits and the brake in a real
 # redis-server on loopback, shared by two relayguard daemons (two nodes
 # behind a load balancer, under valgrind) and by "relayguard check" and
-# "relayguard release": one login's messages counted together across the
-# nodes (bursts at both at once get exactly the limit), keys with their
+# "relayguard release", after a Check case that holds the Redis script to
+# the in-process table's decisions, hit for hit; then: one login's
+# messages counted together across the nodes (bursts at both at once get
+# exactly the limit), keys with their
 # expiry, the brake tripped through one node stops the login on the
 # other and release lifts it; then the failure modes: Redis killed
 # (ratelimit_error_action: accept on one node, tempfail on the other, one
@@ -28,6 +30,10 @@ trap stop_all EXIT
 echo "rate limits and the brake: two nodes sharing Redis"
 redis_start() { local rc=0; rg_redis_start "$dir" "$REDIS_PORT" || rc=$?; REDIS_PID=$RG_REDIS_PID; return $rc; }
 redis_start || { t_fail ratelimit/redis-setup "redis-server did not start: $(tail -2 "$dir/redis.log")"; exit 0; }
+# the script decides as the in-process table, hit for hit (Check case)
+make -s -C "$RG_BUILD" tests/unit/check_policy >/dev/null 2>&1
+RG_REDIS=127.0.0.1:$REDIS_PORT rg_unit_case ratelimit ratelimit/redis-unit \
+	"$dir/unit.log" redis 60
 common="ratelimit_backend=redis redis_server=127.0.0.1:$REDIS_PORT redis_timeout=500ms
 	ratelimit_login=6/1h,100/1d brake=yes brake_spam_score=5 spam=yes
 	bayes_store=$dir/no-bayes"

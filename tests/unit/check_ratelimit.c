@@ -434,6 +434,67 @@ START_TEST(test_brakestore_lmdb)
 }
 END_TEST
 
+static long long fake_now;
+
+static long long
+fake_clock(void)
+{
+	return fake_now;
+}
+
+/*
+ * With RG_REDIS (HOST:PORT or unix:PATH, tests/ratelimit/redis_shared.sh):
+ * the Redis script and the in-process table decide alike, hit for hit,
+ * over two keys and three windows and a random walk of the clock
+ */
+START_TEST(test_redis_same_as_memory)
+{
+	char text[512], err[512], why[512];
+	struct conf *mem, *red;
+	struct ratelist a, b;
+	struct rl_req q[2];
+	unsigned seed = 12345;
+	int over = 0;
+
+	ck_assert(ratelist_parse("5/10s 12/1m", &a, why, sizeof(why)) == 0);
+	ck_assert(ratelist_parse("7/30s", &b, why, sizeof(why)) == 0);
+	snprintf(text, sizeof(text), "log = stderr\nratelimit_backend = redis\n"
+		 "redis_server = %s\nratelimit_redis_prefix = rgunit:%ld:\n",
+		 getenv("RG_REDIS"), (long)getpid());
+	red = conf_load(write_file("rlredis.conf", text), err, sizeof(err));
+	ck_assert_msg(red != NULL, "%s", err);
+	mem = conf_defaults();
+	q[0].key = "l:same";
+	q[0].rates = &a;
+	q[1].key = "c:same";
+	q[1].rates = &b;
+	ratelimit_clock = fake_clock;
+	fake_now = 1764633600000LL;	/* a day boundary */
+	for (int i = 0; i < 400; i++) {
+		size_t rm = 9, rr = 9;
+		int wm = 9, wr = 9, cm, cr;
+
+		seed = seed * 1103515245u + 12345u;
+		fake_now += (seed >> 8) % 4000;
+		cm = ratelimit_decide(mem, q, 1 + i % 2, &rm, &wm, why,
+				      sizeof(why));
+		cr = ratelimit_decide(red, q, 1 + i % 2, &rr, &wr, why,
+				      sizeof(why));
+		ck_assert_msg(cr >= 0, "redis: %s", why);
+		ck_assert_msg(cm == cr && (cm == 0 || (rm == rr && wm == wr)),
+			      "hit %d at +%lld ms: memory %d (%zu %d), redis %d "
+			      "(%zu %d)", i, fake_now - 1764633600000LL, cm, rm,
+			      wm, cr, rr, wr);
+		over += cm;
+	}
+	ck_assert_int_gt(over, 50);	/* the limits were reached */
+	ck_assert_int_lt(over, 350);	/* and had room */
+	ratelimit_stop();
+	conf_unref(mem);
+	conf_unref(red);
+}
+END_TEST
+
 Suite *
 ratelimit_suite(void)
 {
@@ -453,5 +514,10 @@ ratelimit_suite(void)
 	tcase_add_test(tc, test_brake_apply);
 	tcase_add_test(tc, test_brakestore_lmdb);
 	suite_add_tcase(s, tc);
+	if (getenv("RG_REDIS") != NULL) {
+		tc = tcase_create("redis");
+		tcase_add_test(tc, test_redis_same_as_memory);
+		suite_add_tcase(s, tc);
+	}
 	return s;
 }

@@ -340,10 +340,9 @@ fail:
 	return -1;
 }
 
-/* rl_decide - the keys of a stage: 0 taken, 1 over, -1 error (why) */
-static int
-rl_decide(const struct conf *c, const struct rl_req *reqs, size_t n,
-	  size_t *req, int *win, char *why, size_t whylen)
+int
+ratelimit_decide(const struct conf *c, const struct rl_req *reqs, size_t n,
+		 size_t *req, int *win, char *why, size_t whylen)
 {
 	long long now = ratelimit_clock();
 
@@ -428,7 +427,8 @@ rl_run(struct txn *t, int rcpt, struct symbols *set)
 	int win = 0, rc;
 
 	rl_stage(t, rcpt, &st);
-	rc = rl_decide(t->conf, st.req, st.n, &req, &win, why, sizeof(why));
+	rc = ratelimit_decide(t->conf, st.req, st.n, &req, &win, why,
+			      sizeof(why));
 	if (rc < 0) {
 		symbols_add(set, "RATELIMIT_ERROR", 0, "%s", why);
 		return;

@@ -43,6 +43,7 @@
 struct conf;
 struct netaddr;
 struct redispool;
+struct rl_req;
 struct symbols;
 struct txn;
 struct txn_rcpt;
@@ -55,6 +56,14 @@ void ratelimit_rcpt(struct txn *, struct txn_rcpt *, struct symbols *);
 /* ratelimit_stop - free the counters and the Redis pool (process end) */
 void ratelimit_stop(void);
 
+/*
+ * ratelimit_decide - one decision over the keys of reqs (rlmem.h) by the
+ * configuration's backend at ratelimit_clock(): 0 counted everywhere, 1
+ * over a limit (*req, *win: the first window over), -1 error (why)
+ */
+int ratelimit_decide(const struct conf *, const struct rl_req *reqs,
+		     size_t n, size_t *req, int *win, char *why,
+		     size_t whylen);
 /* ratelimit_clock - the time in ms (a test may point it elsewhere) */
 extern long long (*ratelimit_clock)(void);
 /*
