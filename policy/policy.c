@@ -276,6 +276,15 @@ policy_mail(struct session *s, const char *addr, const char *const *args,
 	return policy_stage(s, STAGE_MAIL, v);
 }
 
+/* policy_refused - tell the checks that count refusals (the brake) */
+static void
+policy_refused(struct session *s, struct txn *t, const char *cause)
+{
+	for (size_t i = 0; i < POLICY_NCHECKS; i++)
+		if (policy_checks[i].refused && policy_on(i, s->conf))
+			policy_checks[i].refused(t, cause);
+}
+
 /*
  * policy_rcpt - the RCPT checks write to a set of their own: a verdict
  * that refuses this recipient leaves the others and the transaction be;
@@ -306,9 +315,7 @@ policy_rcpt(struct session *s, const char *addr, struct verdict *v)
 		if (r)
 			r->refused = 1;
 		t->rcpt_refused++;
-		for (size_t i = 0; i < POLICY_NCHECKS; i++)
-			if (policy_checks[i].refused && policy_on(i, s->conf))
-				policy_checks[i].refused(t, v->cause);
+		policy_refused(s, t, v->cause);
 		policy_log(s, t, r ? r : &(struct txn_rcpt){ .addr = "" },
 			   &rs, v);
 	} else if (rc == POLICY_END) {
@@ -331,9 +338,7 @@ policy_rcpt_rejected(struct session *s, const char *addr)
 	(void)addr;
 	t->rcpt_total++;
 	t->rcpt_refused++;
-	for (size_t i = 0; i < POLICY_NCHECKS; i++)
-		if (policy_checks[i].refused && policy_on(i, s->conf))
-			policy_checks[i].refused(t, "MTA");
+	policy_refused(s, t, "MTA");
 }
 
 int
