@@ -36,6 +36,7 @@ struct cb_conn {
 					   can carry it (no-reply steps) */
 	int		counted;	/* counted by daemon_txn_begin() */
 	int		ended;		/* the transaction was decided */
+	int		rcpt_rej;	/* SMFIP_RCPT_REJ asked (the brake) */
 };
 
 /* cb_release - the previous message's reply is out: stop counting it */
@@ -140,6 +141,7 @@ cb_open(struct mta *mta, int leadspc, unsigned nr_offered,
 		nr |= CB_NR_DATA | CB_NR_HDR | CB_NR_BODY;
 	}
 	c->noreply = nr & nr_offered;
+	c->rcpt_rej = (needs & POLICY_NEED_RCPT_REJ) != 0;
 	out->needs = needs;
 	out->noreply = c->noreply;
 }
@@ -234,6 +236,35 @@ cb_envfrom(struct mta *mta, char **argv)
 	return MTA_CONTINUE;
 }
 
+/*
+ * cb_mta_refused - a recipient the MTA refused itself, shown because we
+ * asked for SMFIP_RCPT_REJ: {rcpt_mailer} is "error" and {rcpt_host} just
+ * the enhanced status code, "5.1.1" (Postfix, Sendmail).  A recipient
+ * taken and routed to Postfix's error transport has that mailer too, but
+ * its next hop carries a text ("5.7.1 no such domain").
+ */
+static int
+cb_mta_refused(struct mta *mta, const struct cb_conn *c)
+{
+	const char *mailer, *host;
+	int dots = 0;
+
+	if (!c->rcpt_rej)
+		return 0;
+	mailer = mta->ops->macro(mta, "{rcpt_mailer}");
+	host = mta->ops->macro(mta, "{rcpt_host}");
+	if (mailer == NULL || strcmp(mailer, "error") != 0 || host == NULL ||
+	    (host[0] != '4' && host[0] != '5') || host[1] != '.')
+		return 0;
+	for (const char *p = host + 1; *p; p++) {
+		if (*p == '.')
+			dots++;
+		else if (*p < '0' || *p > '9')
+			return 0;
+	}
+	return dots == 2;
+}
+
 enum mta_status
 cb_envrcpt(struct mta *mta, char **argv)
 {
@@ -242,6 +273,11 @@ cb_envrcpt(struct mta *mta, char **argv)
 
 	if (argv == NULL || argv[0] == NULL)
 		return cb_internal(mta, c, "RCPT TO step without an address");
+	if (cb_mta_refused(mta, c)) {
+		/* counted (the brake); the MTA ignores any answer */
+		policy_rcpt_rejected(c->sess, argv[0]);
+		return MTA_CONTINUE;
+	}
 	switch (policy_rcpt(c->sess, argv[0], &c->verdict)) {
 	case POLICY_REFUSED:
 		/* this recipient only: the transaction goes on */

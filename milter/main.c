@@ -10,6 +10,7 @@
  *   relayguard dkim-keygen -d D -s S   a DKIM signing key and its record
  *   relayguard dkim-check -c FILE      the key table against DNS
  *   relayguard learn --spam|--ham ...  train the spam engine
+ *   relayguard release LOGIN...        lift the compromised-account brake
  *
  * Diagnostics: configuration errors go to stderr as FILE:LINE: why, with
  * exit status 1 (2 for usage errors).
@@ -30,6 +31,7 @@
 #include "spfcmd.h"
 #include "dkimcmd.h"
 #include "learncmd.h"
+#include "releasecmd.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/relayguard.conf"
 
@@ -45,6 +47,7 @@ usage(FILE *fp)
 	      "       relayguard dkim-check -c FILE\n"
 	      "       relayguard learn --spam|--ham [--forget] [-c FILE] "
 	      "FILE|DIR...\n"
+	      "       relayguard release [-c FILE] LOGIN...|--list\n"
 	      "  -c FILE  configuration (default " DEFAULT_CONF ")\n"
 	      "  -f       stay in the foreground\n"
 	      "  -n       check the configuration and exit\n"
@@ -64,6 +67,8 @@ main(int argc, char **argv)
 		return check_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "learn") == 0)
 		return learncmd_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "release") == 0)
+		return releasecmd_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "spf") == 0)
 		return spfcmd_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "dkim-keygen") == 0)

@@ -150,6 +150,9 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if (!(neg.needs & POLICY_NEED_BODY))
 		want |= SMFIP_NOBODY;
 	want |= SMFIP_NOUNKNOWN;
+	/* the brake counts the recipients Postfix or Sendmail refused */
+	if (neg.needs & POLICY_NEED_RCPT_REJ)
+		want |= SMFIP_RCPT_REJ;
 	*pf1 = want & f1;
 	*pf2 = 0;
 	*pf3 = 0;

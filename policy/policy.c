@@ -14,6 +14,7 @@
 
 #include "av.h"
 #include "avengine.h"
+#include "brake.h"
 #include "dkimsign.h"
 #include "dkimverify.h"
 #include "dmarc.h"
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "policy.h"
 #include "mime.h"
+#include "ratelimit.h"
 #include "sender.h"
 #include "spam.h"
 #include "spamd.h"
@@ -45,6 +47,8 @@ struct policy_check {
 				struct symbols *);
 	/* streaming tap: each body chunk as it arrives (DKIM, hashes) */
 	void		(*tap)(struct txn *, const unsigned char *, size_t);
+	/* a recipient was refused (cause: the deciding symbol) */
+	void		(*refused)(struct txn *, const char *cause);
 	/*
 	 * End-of-message readers are run[STAGE_EOM] with POLICY_NEED_SPOOL:
 	 * spool_view(&t->spool) gives the message as received, read-only.
@@ -95,6 +99,14 @@ static const struct policy_check policy_checks[] = {
 	  NULL, size_tap },
 	{ "sender", sender_enabled, POLICY_NEED_HEADERS, NULL, NULL,
 	  { [STAGE_MAIL] = sender_mail, [STAGE_EOH] = sender_eoh }, NULL },
+	/* a login the brake stopped is refused before the rate limits count
+	   its message */
+	{ "brake", brake_enabled, 0, NULL, NULL, { [STAGE_MAIL] = brake_mail },
+	  NULL },
+	/* rate limits: a message counts once the sender gate took it; a
+	   recipient once the RCPT checks before took it */
+	{ "ratelimit", ratelimit_enabled, 0, NULL, NULL,
+	  { [STAGE_MAIL] = ratelimit_mail }, ratelimit_rcpt },
 	{ "spf", spf_enabled, 0, NULL, NULL, { [STAGE_MAIL] = spfcheck_mail },
 	  NULL },
 	/* DKIM: headers from the spool at end of headers, the body by tap */
@@ -115,6 +127,10 @@ static const struct policy_check policy_checks[] = {
 	/* the spam engine after every other scoring check: it sums them */
 	{ "spam", spam_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOM] = spam_eom }, NULL },
+	/* the brake counts after the spam engine and the virus scan: it
+	   sums their results */
+	{ "brake-count", brake_enabled, POLICY_NEED_RCPT_REJ, NULL, NULL,
+	  { [STAGE_EOM] = brake_eom }, NULL, NULL, brake_rcpt_refused },
 	/* signing last: it signs what every other check let through */
 	{ "dkimsign", dkimsign_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOH] = dkimsign_eoh,
@@ -184,6 +200,8 @@ policy_stop(void)
 {
 	av_engine_stop();
 	spam_stop();
+	brake_stop();
+	ratelimit_stop();
 }
 
 /* policy_end - log a verdict that ends something; returns POLICY_END */
@@ -265,6 +283,15 @@ policy_mail(struct session *s, const char *addr, const char *const *args,
 	return policy_stage(s, STAGE_MAIL, v);
 }
 
+/* policy_refused - tell the checks that count refusals (the brake) */
+static void
+policy_refused(struct session *s, struct txn *t, const char *cause)
+{
+	for (size_t i = 0; i < POLICY_NCHECKS; i++)
+		if (policy_checks[i].refused && policy_on(i, s->conf))
+			policy_checks[i].refused(t, cause);
+}
+
 /*
  * policy_rcpt - the RCPT checks write to a set of their own: a verdict
  * that refuses this recipient leaves the others and the transaction be;
@@ -295,6 +322,7 @@ policy_rcpt(struct session *s, const char *addr, struct verdict *v)
 		if (r)
 			r->refused = 1;
 		t->rcpt_refused++;
+		policy_refused(s, t, v->cause);
 		policy_log(s, t, r ? r : &(struct txn_rcpt){ .addr = "" },
 			   &rs, v);
 	} else if (rc == POLICY_END) {
@@ -307,6 +335,17 @@ policy_rcpt(struct session *s, const char *addr, struct verdict *v)
 	}
 	symbols_clear(&rs);
 	return rc;
+}
+
+void
+policy_rcpt_rejected(struct session *s, const char *addr)
+{
+	struct txn *t = session_txn(s);
+
+	(void)addr;
+	t->rcpt_total++;
+	t->rcpt_refused++;
+	policy_refused(s, t, "MTA");
 }
 
 int

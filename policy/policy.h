@@ -29,6 +29,8 @@ enum policy_rc { POLICY_CONTINUE, POLICY_END, POLICY_REFUSED };
 #define POLICY_NEED_SPOOL	0x04	/* the message kept for a reader */
 #define POLICY_DECIDES_CONNECT	0x08	/* a check decides at connect */
 #define POLICY_DECIDES_HELO	0x10	/* ... or at HELO */
+#define POLICY_NEED_RCPT_REJ	0x20	/* the recipients the MTA refused
+					   (SMFIP_RCPT_REJ), to count them */
 
 /* policy_needs - the steps this configuration's checks take part in */
 unsigned policy_needs(const struct conf *);
@@ -52,6 +54,12 @@ int policy_helo(struct session *, const char *helo, struct verdict *);
 int policy_mail(struct session *, const char *addr, const char *const *args,
 		struct verdict *);
 int policy_rcpt(struct session *, const char *addr, struct verdict *);
+/*
+ * policy_rcpt_rejected - a recipient the MTA refused itself (shown with
+ * SMFIP_RCPT_REJ): the checks that count refusals see it (the brake);
+ * nothing is decided or logged (the MTA logs its own refusal)
+ */
+void policy_rcpt_rejected(struct session *, const char *addr);
 /* policy_header - one field; leadspc: the value has its leading space */
 int policy_header(struct session *, const char *name, const char *value,
 		  int leadspc, struct verdict *);

@@ -142,3 +142,41 @@ rg_stop() {
 	RG_PID=
 	return $rc
 }
+
+# rg_redis_start DIR [PORT] - a private redis-server, nothing saved, its
+# files and log in DIR: on 127.0.0.1:PORT, or without PORT (or 0) on the
+# unix socket DIR/redis.sock; waits until it answers.  Sets RG_REDIS_PID.
+rg_redis_start() {
+	local d=$1 port=${2:-0} i
+	if [ "$port" = 0 ]; then
+		redis-server --port 0 --unixsocket "$d/redis.sock" --save '' \
+			--appendonly no --dir "$d" >"$d/redis.log" 2>&1 &
+	else
+		redis-server --port "$port" --bind 127.0.0.1 --save '' \
+			--appendonly no --dir "$d" >"$d/redis.log" 2>&1 &
+	fi
+	RG_REDIS_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		if [ "$port" = 0 ]; then
+			[ -S "$d/redis.sock" ] && return 0
+		else
+			redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# rg_node_start NAME CONF PORT DIR - a daemon under valgrind (reports in
+# DIR/valgrind-NAME.PID, its log DIR/NAME.log), waited for on PORT; sets
+# PID_NAME
+rg_node_start() {
+	local pid
+	setsid valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite --show-leak-kinds=definite \
+		--suppressions="$RG_TOP/tests/valgrind.supp" --log-file="$4/valgrind-$1.%p" \
+		"$RG_BIN" -c "$2" -f >"$4/$1.log" 2>&1 &
+	pid=$!
+	wait_port "$3" 60 || return 1
+	eval "PID_$1=$pid"
+}

@@ -51,6 +51,7 @@ enum conf_type {
 	CT_DURATION,	/* "500ms", "5s", "2m"; a bare number is seconds */
 	CT_ENUM,	/* one of words[], stored as its index */
 	CT_NUMBER,	/* a decimal number (double); "off": infinity */
+	CT_RATES,	/* "N/WINDOW ...", rate.h */
 };
 
 struct conf_key {
@@ -66,6 +67,7 @@ static const char *const spf_engines[] = { "builtin", "libspf2", NULL };
 static const char *const av_backends[] = { "libclamav", "clamd", NULL };
 static const char *const av_reloads[] = { "concurrent", "blocking", NULL };
 static const char *const bayes_backends[] = { "lmdb", "redis", NULL };
+static const char *const ratelimit_backends[] = { "memory", "redis", NULL };
 /* CT_NUMBER keys that take "off" point words here (any non-NULL) */
 static const char *const num_off[] = { "off", NULL };
 
@@ -243,6 +245,42 @@ static const struct conf_key conf_table[] = {
 	  "unix:/run/clamav/clamd.ctl", 0, 0 },
 	{ "clamd_chunk_size", CT_SIZE, OFF(clamd_chunk_size), "64k", 0, 0 },
 	{ "clamd_stream_max", CT_SIZE, OFF(clamd_stream_max), "25M", 0, 0 },
+	{ "ratelimit_login", CT_RATES, OFF(ratelimit_login), "", 0, 0 },
+	{ "ratelimit_login_rcpt", CT_RATES, OFF(ratelimit_login_rcpt), "", 0,
+	  0 },
+	{ "ratelimit_client", CT_RATES, OFF(ratelimit_client), "", 0, 0 },
+	{ "ratelimit_client_rcpt", CT_RATES, OFF(ratelimit_client_rcpt), "", 0,
+	  0 },
+	{ "ratelimit_sender_domain", CT_RATES, OFF(ratelimit_sender_domain), "",
+	  0, 0 },
+	{ "ratelimit_sender_domain_rcpt", CT_RATES,
+	  OFF(ratelimit_sender_domain_rcpt), "", 0, 0 },
+	{ "ratelimit_ipv4_prefix", CT_INT, OFF(ratelimit_ipv4_prefix), "32", 8,
+	  32 },
+	{ "ratelimit_ipv6_prefix", CT_INT, OFF(ratelimit_ipv6_prefix), "64", 16,
+	  128 },
+	{ "ratelimit_exempt", CT_NETLIST, OFF(ratelimit_exempt), "", 0, 0 },
+	{ "ratelimit_backend", CT_ENUM, OFF(ratelimit_backend), "memory", 0, 0,
+	  ratelimit_backends },
+	{ "ratelimit_redis_prefix", CT_STRING, OFF(ratelimit_redis_prefix),
+	  "rg:rl:", 0, 0 },
+	{ "ratelimit_action", CT_ACTION, OFF(ratelimit_action), "tempfail", 0,
+	  0 },
+	{ "ratelimit_error_action", CT_ACTION, OFF(ratelimit_error_action),
+	  "accept", 0, 0 },
+	{ "ratelimit_memory_keys", CT_INT, OFF(ratelimit_memory_keys), "100000",
+	  100, 10000000 },
+	{ "brake", CT_BOOL, OFF(brake), "no", 0, 0 },
+	{ "brake_window", CT_DURATION, OFF(brake_window), "1h", 1000,
+	  86400000 },
+	{ "brake_spam_score", CT_NUMBER, OFF(brake_spam_score), "50", 0,
+	  1000000, num_off },
+	{ "brake_viruses", CT_INT, OFF(brake_viruses), "2", 0, 1000000 },
+	{ "brake_rejected_rcpts", CT_INT, OFF(brake_rejected_rcpts), "20", 0,
+	  1000000 },
+	{ "brake_action", CT_ACTION, OFF(brake_action), "tempfail", 0, 0 },
+	{ "brake_store", CT_STRING, OFF(brake_store),
+	  "/var/lib/relayguard/brake", 0, 0 },
 };
 
 #define CONF_NKEYS (sizeof(conf_table) / sizeof(conf_table[0]))
@@ -333,7 +371,8 @@ conf_check_resolvers(const char *v, char *why, size_t len)
 	return rc;
 }
 
-/* conf_parse_duration - "500ms", "5s", "2m", "7" (seconds) to ms; -1 */
+/* conf_parse_duration - "500ms", "5s", "2m", "1h", "1d", "7" (seconds)
+ * to ms; -1 */
 static long long
 conf_parse_duration(const char *v)
 {
@@ -352,6 +391,10 @@ conf_parse_duration(const char *v)
 		return n * 1000;
 	if (strcmp(end, "m") == 0)
 		return n * 60000;
+	if (strcmp(end, "h") == 0 && n <= 24)
+		return n * 3600000;
+	if (strcmp(end, "d") == 0 && n <= 1)
+		return n * 86400000;
 	return -1;
 }
 
@@ -488,6 +531,15 @@ conf_set(struct conf *c, const struct conf_key *k, const char *v,
 		*(double *)((char *)c + k->offset) = d;
 		return 0;
 	}
+	case CT_RATES:
+		if (ratelist_parse(v, (struct ratelist *)((char *)c +
+		    k->offset), why, len) != 0) {
+			size_t o = strlen(why);
+
+			snprintf(why + o, len - o, " for %s", k->name);
+			return -1;
+		}
+		return 0;
 	case CT_ENUM:
 		for (i = 0; k->words[i]; i++)
 			if (strcasecmp(v, k->words[i]) == 0) {
@@ -790,7 +842,7 @@ conf_resolve_paths(struct conf *c)
 	char **keys[] = { &c->sender_login_maps, &c->pid_file,
 			  &c->dnssec_trust_anchor, &c->clamav_database,
 			  &c->dkim_key_table, &c->dkim_signing_table,
-			  &c->bayes_store };
+			  &c->bayes_store, &c->brake_store };
 	const char *slash = strrchr(c->path, '/');
 	char *dir, *abs;
 
@@ -929,6 +981,12 @@ conf_finish(struct conf *c, const char *name, const int *seen, char *err,
 			 "clamav_database at signatures, or set av_required = "
 			 "no)", name, conf_key_line(seen, "clamav_database"),
 			 why);
+		return -1;
+	}
+	if (c->ratelimit_backend == RATELIMIT_REDIS && *c->redis_server == '\0') {
+		snprintf(err, errlen, "%s:%d: ratelimit_backend = redis needs "
+			 "redis_server", name, conf_key_line(seen,
+			 "ratelimit_backend"));
 		return -1;
 	}
 	if ((*c->dkim_key_table == '\0') != (*c->dkim_signing_table == '\0')) {
@@ -1196,6 +1254,14 @@ conf_dump(const struct conf *cc, FILE *fp)
 			    ((char *)c + k->offset);
 			for (size_t j = 0; j < l->n; j++)
 				fprintf(fp, "%s%s", j ? " " : "", l->v[j]);
+			break;
+		}
+		case CT_RATES: {
+			char rates[RATE_MAX * 40];
+
+			ratelist_format((const struct ratelist *)((char *)c +
+					k->offset), rates, sizeof(rates));
+			fputs(rates, fp);
 			break;
 		}
 		}

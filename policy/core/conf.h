@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "netaddr.h"
+#include "rate.h"
 #include "util.h"
 
 struct dkimkeys;
@@ -188,7 +189,33 @@ struct conf {
 	char		*clamd_socket;
 	long long	clamd_chunk_size;
 	long long	clamd_stream_max;	/* clamd's StreamMaxLength */
+
+	/* rate limits (ratelimit.c) and the brake (brake.c) */
+	struct ratelist	ratelimit_login;	/* messages per login */
+	struct ratelist	ratelimit_login_rcpt;	/* recipients per login */
+	struct ratelist	ratelimit_client;	/* per client network */
+	struct ratelist	ratelimit_client_rcpt;
+	struct ratelist	ratelimit_sender_domain;	/* MAIL FROM domain */
+	struct ratelist	ratelimit_sender_domain_rcpt;
+	int		ratelimit_ipv4_prefix;
+	int		ratelimit_ipv6_prefix;
+	struct netlist	ratelimit_exempt;	/* no limit at all */
+	int		ratelimit_backend;	/* enum ratelimit_backend */
+	char		*ratelimit_redis_prefix;
+	int		ratelimit_action;
+	int		ratelimit_error_action;	/* the counters cannot be read */
+	int		ratelimit_memory_keys;	/* in process: keys kept */
+	int		brake;
+	int		brake_window;		/* ms */
+	double		brake_spam_score;	/* INFINITY: off */
+	int		brake_viruses;		/* 0: off */
+	int		brake_rejected_rcpts;	/* 0: off */
+	int		brake_action;
+	char		*brake_store;		/* LMDB directory (memory
+						   backend) */
 };
+
+enum ratelimit_backend { RATELIMIT_MEMORY, RATELIMIT_REDIS };
 
 enum av_backend { AV_BACKEND_LIBCLAMAV, AV_BACKEND_CLAMD };
 enum av_reload { AV_RELOAD_CONCURRENT, AV_RELOAD_BLOCKING };

@@ -144,6 +144,32 @@ static const struct verdict_rule verdict_rules[] = {
 	{ "RSPAMD_ERROR", ACTION_TEMPFAIL, A(spam_error_action), "554", "5.3.0",
 	  "451", "4.3.0", "Message could not be checked for spam, try again "
 	  "later" },
+	/* rate limits (ratelimit.c): %s names the limit; at MAIL FROM for
+	 * messages, at RCPT (that recipient only) for recipients */
+	{ "RATELIMIT_LOGIN", ACTION_TEMPFAIL, A(ratelimit_action), "550",
+	  "5.7.1", "451", "4.7.1", "Rate limit exceeded: %s" },
+	{ "RATELIMIT_CLIENT", ACTION_TEMPFAIL, A(ratelimit_action), "550",
+	  "5.7.1", "451", "4.7.1", "Rate limit exceeded: %s" },
+	{ "RATELIMIT_SENDER_DOMAIN", ACTION_TEMPFAIL, A(ratelimit_action),
+	  "550", "5.7.1", "451", "4.7.1", "Rate limit exceeded: %s" },
+	{ "RATELIMIT_LOGIN_RCPT", ACTION_TEMPFAIL, A(ratelimit_action), "550",
+	  "5.7.1", "451", "4.7.1", "Rate limit exceeded: %s" },
+	{ "RATELIMIT_CLIENT_RCPT", ACTION_TEMPFAIL, A(ratelimit_action), "550",
+	  "5.7.1", "451", "4.7.1", "Rate limit exceeded: %s" },
+	{ "RATELIMIT_SENDER_DOMAIN_RCPT", ACTION_TEMPFAIL, A(ratelimit_action),
+	  "550", "5.7.1", "451", "4.7.1", "Rate limit exceeded: %s" },
+	{ "RATELIMIT_ERROR", ACTION_ACCEPT, A(ratelimit_error_action), "554",
+	  "5.3.0", "451", "4.3.0", "Rate limits unavailable, try again later" },
+	/* the compromised-account brake (brake.c): %s the login and why */
+	{ "BRAKE_STOPPED", ACTION_TEMPFAIL, A(brake_action), "550", "5.7.1",
+	  "451", "4.7.1",
+	  "Login %s stopped by the compromised account brake: %s" },
+	{ "BRAKE_TRIPPED", ACTION_TEMPFAIL, A(brake_action), "550", "5.7.1",
+	  "451", "4.7.1",
+	  "Login %s stopped by the compromised account brake: %s" },
+	{ "BRAKE_ERROR", ACTION_ACCEPT, A(ratelimit_error_action), "554",
+	  "5.3.0", "451", "4.3.0",
+	  "Compromised account brake unavailable, try again later" },
 	/* envelope (envelope.c); RCPT rules refuse that recipient only */
 	{ "SENDER_ADDR_TOO_LONG", ACTION_REJECT, FIXED, "501", "5.1.7", "451",
 	  "4.1.7", "Bad sender address syntax: address too long" },

@@ -28,6 +28,11 @@ static const struct weight_def weights_defs[] = {
 	{ "AV_VIRUS", 0, "a virus (av_action decides)" },
 	{ "BAYES_HAM", -3.0, "the classifier says ham (times 1 - 2p)" },
 	{ "BAYES_SPAM", 5.5, "the classifier says spam (times 2p - 1)" },
+	{ "BRAKE_ERROR", 0, "the brake's store could not be used" },
+	{ "BRAKE_STOPPED", 0, "the login is stopped by the brake "
+	  "(brake_action)" },
+	{ "BRAKE_TRIPPED", 0, "this message stopped the login "
+	  "(brake_action)" },
 	{ "CLIENT_ADDR_MALFORMED", 0, "the MTA sent a client address that "
 	  "does not parse" },
 	{ "DATE_INVALID", 1.0, "the Date field does not parse" },
@@ -80,6 +85,16 @@ static const struct weight_def weights_defs[] = {
 	{ "MISSING_MID", 0.5, "no Message-ID field" },
 	{ "MISSING_RECEIVED", 0.5, "inbound, no Received field at all" },
 	{ "MISSING_SUBJECT", 1.0, "no Subject field" },
+	{ "RATELIMIT_CLIENT", 0, "messages per client network over a limit" },
+	{ "RATELIMIT_CLIENT_RCPT", 0, "recipients per client network over a "
+	  "limit" },
+	{ "RATELIMIT_ERROR", 0, "the rate limit counters could not be used" },
+	{ "RATELIMIT_LOGIN", 0, "messages per login over a limit" },
+	{ "RATELIMIT_LOGIN_RCPT", 0, "recipients per login over a limit" },
+	{ "RATELIMIT_SENDER_DOMAIN", 0, "messages per sender domain over a "
+	  "limit" },
+	{ "RATELIMIT_SENDER_DOMAIN_RCPT", 0, "recipients per sender domain "
+	  "over a limit" },
 	{ "RCPT_ADDR_TOO_LONG", 0, "a recipient over 4096 bytes" },
 	{ "RCPT_LIMIT", 0, "more recipients than max_recipients" },
 	{ "RECEIVED_MALFORMED", 0.5, "a Received field without by or date" },

@@ -19,13 +19,7 @@ stop_all() {
 }
 trap stop_all EXIT
 echo "spam engine: two nodes sharing Bayes in Redis"
-redis_start() {
-	redis-server --port 0 --unixsocket "$dir/redis.sock" --save '' \
-		--appendonly no --dir "$dir" >"$dir/redis.log" 2>&1 &
-	REDIS_PID=$!
-	for _ in $(seq 100); do [ -S "$dir/redis.sock" ] && return 0; sleep 0.05; done
-	return 1
-}
+redis_start() { local rc=0; rg_redis_start "$dir" || rc=$?; REDIS_PID=$RG_REDIS_PID; return $rc; }
 redis_start || { t_fail spam/redis-setup "redis-server did not start: $(tail -2 "$dir/redis.log")"; exit 0; }
 "$RG_TOP/tests/tools/mkcorpus" "$dir/corpus" 80 >/dev/null
 for node in A B; do
@@ -37,16 +31,7 @@ out=$("$RG_BIN" learn -c "$dir/A.conf" --spam "$dir/corpus/train/spam" 2>&1)
 out2=$("$RG_BIN" learn -c "$dir/A.conf" --ham "$dir/corpus/train/ham" 2>&1)
 if grep -q "store: 80 spam, 80 ham" <<<"$out2"; then t_pass spam/redis-learn; else
 	t_fail spam/redis-learn "$out $out2"; fi
-start_node() {	# NODE: the daemon of that node, under valgrind
-	local port=PORT_$1 pid
-	setsid valgrind -q --error-exitcode=99 --leak-check=full \
-		--errors-for-leak-kinds=definite --show-leak-kinds=definite \
-		--suppressions="$RG_TOP/tests/valgrind.supp" --log-file="$dir/valgrind-$1.%p" \
-		"$RG_BIN" -c "$dir/$1.conf" -f >"$dir/$1.log" 2>&1 &
-	pid=$!
-	wait_port "${!port}" 60 || return 1
-	eval "PID_$1=$pid"
-}
+start_node() { local port=PORT_$1; rg_node_start "$1" "$dir/$1.conf" "${!port}" "$dir"; }
 start_node A && start_node B || { t_fail spam/redis-setup "daemons did not start"; exit 0; }
 cp "$dir/corpus/test/spam/spam-0003.eml" "$dir/msgs/spam.eml"
 cp "$dir/corpus/test/ham/ham-0003.eml" "$dir/msgs/ham.eml"

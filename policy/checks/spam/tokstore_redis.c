@@ -23,21 +23,9 @@
  * (tokstore.c): learned already or forgetting an unknown digest is 1, a
  * move subtracts from the other class first, counts never below zero.
  *
- * Connections: a pool of idle contexts behind a mutex (at most
- * REDIS_POOL_IDLE kept); a call takes one or connects a new one, and
- * puts it back when it worked.  A context that failed is freed; when a
- * connect fails, the idle ones are dropped too (Redis is gone or
- * restarted).  A call that fails on a reused context with the connection
- * closed or reset is tried once more on a new one: Redis restarted under
- * us; a retried learn is harmless, as the digest makes it idempotent.
- * A new connection sends AUTH first when opts->password is set (the
- * password never appears in a reason).  Connect and every read and write of a command are bounded by
- * opts->timeout_ms (1000 ms by default; hiredis' socket timeouts bound
- * each read and write).  hiredis writes with write(2): the process must
- * ignore SIGPIPE (the daemon does: milter/signals.c).
- *
- * After fork() a child does not use the parent's idle connections (it
- * closes its copies and connects its own).
+ * Connections: the pool of redispool.h (lib/), shared with the rate
+ * limits; a learn retried there after Redis restarted is harmless, as
+ * the digest makes it idempotent.
  *
  * Open connects once and loads the script, so a server that cannot be
  * reached or a bad address is reported at start; later calls connect as
@@ -47,18 +35,14 @@
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <unistd.h>
 
+#include "redispool.h"
 #include "tokstore_int.h"
 #include "util.h"
 
-#define REDIS_POOL_IDLE		16	/* idle connections kept */
-#define REDIS_TIMEOUT_DEFAULT	1000	/* ms */
 #define REDIS_ARGS		7	/* EVALSHA, sha, numkeys and 4 ARGV */
 
 /*
@@ -114,19 +98,11 @@ static const char LEARN[] =
 
 struct redis_store {
 	struct tokstore	base;
-	char		*server;	/* as given, for the reasons */
-	char		*host;		/* TCP, or NULL */
-	char		*sock;		/* unix socket, or NULL */
-	int		port;
+	struct redispool *pool;
+	const char	*server;	/* the pool's, for the reasons */
 	char		*prefix;
-	char		*password;	/* AUTH, or NULL */
-	struct timeval	tv;
 	long		token_ttl, digest_ttl;
 	char		sha[41];	/* of LEARN, from SCRIPT LOAD */
-	pthread_mutex_t	mu;		/* guards idle, nidle, pid */
-	pid_t		pid;		/* whose the idle connections are */
-	redisContext	*idle[REDIS_POOL_IDLE];
-	int		nidle;
 };
 
 /* redis_fail - "redis SERVER: what: why"; returns -1 */
@@ -134,146 +110,15 @@ static int
 redis_fail(struct redis_store *s, char *why, size_t whylen, const char *what,
 	   const char *reason)
 {
-	return tokstore_why(why, whylen, "redis %s: %s: %s", s->server, what,
-			    reason);
+	return redispool_fail(s->pool, why, whylen, what, reason);
 }
 
-/* redis_drop_idle - free every idle connection */
-static void
-redis_drop_idle(struct redis_store *s)
-{
-	redisContext *gone[REDIS_POOL_IDLE];
-	int i, n;
-
-	pthread_mutex_lock(&s->mu);
-	n = s->nidle;
-	memcpy(gone, s->idle, n * sizeof(gone[0]));
-	s->nidle = 0;
-	pthread_mutex_unlock(&s->mu);
-	for (i = 0; i < n; i++)
-		redisFree(gone[i]);
-}
-
-/* redis_auth - AUTH on a new connection; -1 (why: Redis' answer) */
-static int
-redis_auth(struct redis_store *s, redisContext *c, char *why, size_t whylen)
-{
-	const char *argv[2] = { "AUTH", s->password };
-	size_t lens[2] = { 4, strlen(s->password) };
-	redisReply *r = redisCommandArgv(c, 2, argv, lens);
-	int rc = -1;
-
-	if (r == NULL)
-		redis_fail(s, why, whylen, "AUTH", c->errstr[0] ? c->errstr :
-			   "no reply");
-	else if (r->type == REDIS_REPLY_ERROR)
-		redis_fail(s, why, whylen, "AUTH", r->str);
-	else
-		rc = 0;
-	if (r != NULL)
-		freeReplyObject(r);
-	return rc;
-}
-
-/* redis_connect - a new connection with the timeouts set, or NULL (why) */
-static redisContext *
-redis_connect(struct redis_store *s, char *why, size_t whylen)
-{
-	redisContext *c;
-
-	if (s->sock != NULL)
-		c = redisConnectUnixWithTimeout(s->sock, s->tv);
-	else
-		c = redisConnectWithTimeout(s->host, s->port, s->tv);
-	if (c == NULL) {
-		redis_fail(s, why, whylen, "connect", "out of memory");
-		return NULL;
-	}
-	if (c->err == 0 && redisSetTimeout(c, s->tv) != REDIS_OK && c->err == 0)
-		c->err = REDIS_ERR_OTHER;
-	if (c->err != 0) {
-		redis_fail(s, why, whylen, "connect", c->errstr[0] ? c->errstr :
-			   "cannot set the timeout");
-		redisFree(c);
-		redis_drop_idle(s);
-		return NULL;
-	}
-	if (s->password != NULL && redis_auth(s, c, why, whylen) != 0) {
-		redisFree(c);
-		return NULL;
-	}
-	return c;
-}
-
-/* redis_get - an idle connection (*reused set) or a new one; NULL (why) */
-static redisContext *
-redis_get(struct redis_store *s, int *reused, char *why, size_t whylen)
-{
-	redisContext *c = NULL;
-
-	pthread_mutex_lock(&s->mu);
-	if (s->pid != getpid()) {
-		/* forked: the sockets are the parent's; close our copies */
-		while (s->nidle > 0)
-			redisFree(s->idle[--s->nidle]);
-		s->pid = getpid();
-	}
-	if (s->nidle > 0)
-		c = s->idle[--s->nidle];
-	pthread_mutex_unlock(&s->mu);
-	*reused = c != NULL;
-	return c != NULL ? c : redis_connect(s, why, whylen);
-}
-
-/* redis_put - keep a connection that worked for the next call */
-static void
-redis_put(struct redis_store *s, redisContext *c)
-{
-	pthread_mutex_lock(&s->mu);
-	if (s->nidle < REDIS_POOL_IDLE) {
-		s->idle[s->nidle++] = c;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&s->mu);
-	if (c != NULL)
-		redisFree(c);
-}
-
-/*
- * redis_call - one command; its reply (the caller frees it) or NULL with
- * why.  A reused connection found closed is replaced once (see above).
- */
+/* redis_call - one command through the pool */
 static redisReply *
 redis_call(struct redis_store *s, int argc, const char **argv,
 	   const size_t *lens, const char *what, char *why, size_t whylen)
 {
-	redisContext *c;
-	redisReply *r;
-	int reused, tries, err, kind;
-
-	for (tries = 0; tries < 2; tries++) {
-		if ((c = redis_get(s, &reused, why, whylen)) == NULL)
-			return NULL;
-		r = redisCommandArgv(c, argc, argv, lens);
-		err = errno;
-		if (r != NULL) {
-			redis_put(s, c);
-			return r;
-		}
-		if (c->err == REDIS_ERR_IO && (err == EAGAIN ||
-		    err == EWOULDBLOCK || err == EINTR))
-			redis_fail(s, why, whylen, what, "timed out");
-		else
-			redis_fail(s, why, whylen, what, c->errstr[0] ?
-				   c->errstr : "no reply");
-		kind = c->err;
-		redisFree(c);
-		if (!reused || !(kind == REDIS_ERR_EOF ||
-		    (kind == REDIS_ERR_IO && (err == ECONNRESET ||
-		    err == EPIPE))))
-			break;
-	}
-	return NULL;
+	return redispool_call(s->pool, argc, argv, lens, what, why, whylen);
 }
 
 /* redis_pair - "S H" to two counts; 0, or -1 when it is not that */
@@ -395,8 +240,6 @@ redis_learn(struct tokstore *ts, const unsigned char *digest,
 	snprintf(nkeys, sizeof(nkeys), "%zu", n + 2);
 	snprintf(ttl, sizeof(ttl), "%ld", s->token_ttl);
 	snprintf(dttl, sizeof(dttl), "%ld", s->digest_ttl);
-	argv[0] = "EVALSHA";
-	argv[1] = s->sha;
 	argv[2] = nkeys;
 	argv[3] = dkey;
 	argv[4] = tkey;
@@ -410,18 +253,10 @@ redis_learn(struct tokstore *ts, const unsigned char *digest,
 	argv[7 + n] = ttl;
 	argv[8 + n] = dttl;
 	for (i = 0; i < argc; i++)
-		if (i < 5 || i >= 5 + n)
+		if ((i >= 2 && i < 5) || i >= 5 + n)
 			lens[i] = strlen(argv[i]);
-	r = redis_call(s, (int)argc, argv, lens, "EVALSHA", why, whylen);
-	if (r != NULL && r->type == REDIS_REPLY_ERROR &&
-	    strncmp(r->str, "NOSCRIPT", 8) == 0) {
-		freeReplyObject(r);
-		argv[0] = "EVAL";
-		lens[0] = 4;
-		argv[1] = LEARN;
-		lens[1] = sizeof(LEARN) - 1;
-		r = redis_call(s, (int)argc, argv, lens, "EVAL", why, whylen);
-	}
+	r = redispool_eval(s->pool, s->sha, LEARN, (int)argc, argv, lens,
+			   "learn script", why, whylen);
 	if (r == NULL)
 		goto out;
 	if (r->type == REDIS_REPLY_ERROR)
@@ -442,22 +277,14 @@ out:
 	return rc;
 }
 
-/* redis_close - free the idle connections and the handle */
+/* redis_close - free the pool and the handle */
 static void
 redis_close(struct tokstore *ts)
 {
 	struct redis_store *s = (struct redis_store *)ts;
 
-	redis_drop_idle(s);
-	pthread_mutex_destroy(&s->mu);
-	free(s->server);
-	free(s->host);
-	free(s->sock);
+	redispool_free(s->pool);
 	free(s->prefix);
-	if (s->password != NULL) {
-		memset(s->password, 0, strlen(s->password));
-		free(s->password);
-	}
 	free(s);
 }
 
@@ -465,88 +292,32 @@ static const struct tokstore_ops redis_ops = {
 	redis_lookup, redis_learn, NULL, redis_close,
 };
 
-/*
- * redis_address - unix:PATH, HOST:PORT or [IPV6]:PORT into the handle;
- * -1 (why) when it is none of them
- */
-static int
-redis_address(struct redis_store *s, char *why, size_t whylen)
-{
-	const char *a = s->server, *colon;
-	char *end;
-	long port;
-
-	if (strncmp(a, "unix:", 5) == 0 && a[5] != '\0') {
-		s->sock = xstrdup(a + 5);
-		return 0;
-	}
-	if (*a == '[') {
-		colon = strchr(a, ']');
-		if (colon == NULL || colon[1] != ':')
-			goto bad;
-		s->host = xstrndup(a + 1, (size_t)(colon - a - 1));
-		colon++;
-	} else {
-		colon = strrchr(a, ':');
-		if (colon == NULL || colon == a)
-			goto bad;
-		s->host = xstrndup(a, (size_t)(colon - a));
-	}
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535)
-		goto bad;
-	s->port = (int)port;
-	return 0;
-bad:
-	return tokstore_why(why, whylen, "redis %s: not unix:PATH or "
-			    "HOST:PORT", s->server);
-}
-
 /* tokstore_redis_open - check the address, connect, load the script */
 struct tokstore *
 tokstore_redis_open(const struct tokstore_opts *opts, char *why,
 		    size_t whylen)
 {
-	const char *argv[3] = { "SCRIPT", "LOAD", LEARN };
-	size_t lens[3] = { 6, 4, sizeof(LEARN) - 1 };
 	struct redis_store *s;
-	int ms = opts->timeout_ms > 0 ? opts->timeout_ms :
-		REDIS_TIMEOUT_DEFAULT;
-	redisReply *r;
+	struct redispool *pool;
 
 	if (opts->redis == NULL || *opts->redis == '\0') {
 		tokstore_why(why, whylen, "redis: no server");
 		return NULL;
 	}
+	pool = redispool_new(opts->redis, opts->password, opts->timeout_ms,
+			     why, whylen);
+	if (pool == NULL)
+		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->base.ops = &redis_ops;
-	pthread_mutex_init(&s->mu, NULL);
-	s->pid = getpid();
-	s->server = xstrdup(opts->redis);
+	s->pool = pool;
+	s->server = redispool_server(pool);
 	s->prefix = xstrdup(opts->prefix != NULL ? opts->prefix : "rg:");
-	if (opts->password != NULL && *opts->password != '\0')
-		s->password = xstrdup(opts->password);
-	s->tv.tv_sec = ms / 1000;
-	s->tv.tv_usec = (ms % 1000) * 1000;
 	s->token_ttl = opts->token_ttl > 0 ? opts->token_ttl : 0;
 	s->digest_ttl = opts->digest_ttl > 0 ? opts->digest_ttl : 0;
-	if (redis_address(s, why, whylen) != 0)
-		goto fail;
-	r = redis_call(s, 3, argv, lens, "SCRIPT LOAD", why, whylen);
-	if (r == NULL)
-		goto fail;
-	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
-		redis_fail(s, why, whylen, "SCRIPT LOAD",
-			   r->type == REDIS_REPLY_ERROR ? r->str :
-			   "unexpected reply");
-		freeReplyObject(r);
-		goto fail;
+	if (redispool_load(pool, LEARN, s->sha, why, whylen) != 0) {
+		redis_close(&s->base);
+		return NULL;
 	}
-	memcpy(s->sha, r->str, 40);
-	freeReplyObject(r);
 	return &s->base;
-fail:
-	redis_close(&s->base);
-	return NULL;
 }
