@@ -112,6 +112,17 @@ symbols_add_opts(struct symbols *s, const char *name, double score,
 	va_end(ap);
 }
 
+void
+symbols_add_weighted(struct symbols *s, const char *name, double weight,
+		     const char *opt0, const char *opt1, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	symbols_vadd(s, name, weight, opt0, opt1, fmt, ap);
+	va_end(ap);
+}
+
 const struct symbol *
 symbols_find(const struct symbols *s, const char *name)
 {

@@ -56,6 +56,15 @@ void symbols_add_opts(struct symbols *, const char *name, double score,
 void symbols_add_scaled(struct symbols *, const char *name, double factor,
 			const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/*
+ * symbols_add_weighted - NAME scoring the weight given, not the table's:
+ * the symbols a configuration line defines (a DNS blocklist's codes),
+ * whose weight is on that line; name must live as long as the set
+ */
+void symbols_add_weighted(struct symbols *, const char *name, double weight,
+			  const char *opt0, const char *opt1,
+			  const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 const struct symbol *symbols_find(const struct symbols *, const char *name);
 double symbols_score(const struct symbols *);
 
