@@ -35,6 +35,7 @@ Suite *avclamd_suite(void);
 Suite *tokstore_suite(void);
 Suite *spam_suite(void);
 Suite *mime_suite(void);
+Suite *dnsbl_suite(void);
 
 /* write_file - a scratch file with the given text; returns its path */
 const char *write_file(const char *name, const char *text);
