@@ -1175,6 +1175,8 @@ conf_dump(const struct conf *cc, FILE *fp)
 			for (size_t j = 0; j < c->dnsbl_nlists; j++)
 				fprintf(fp, "%s = %s\n", k->name,
 					c->dnsbl_texts[j]);
+			if (c->dnsbl_nlists == 0)	/* empty: no list */
+				fprintf(fp, "%s = \n", k->name);
 			continue;
 		}
 		fprintf(fp, "%s = ", k->name);
