@@ -74,7 +74,8 @@ struct dnsbl_txn {
 /* ---- the Public Suffix List (libpsl) ---- */
 
 static pthread_once_t dnsbl_psl_once = PTHREAD_ONCE_INIT;
-static char dnsbl_psl_path[1024];
+static pthread_mutex_t dnsbl_psl_lock = PTHREAD_MUTEX_INITIALIZER;
+static char dnsbl_psl_path[1024];	/* the first configuration's */
 static psl_ctx_t *dnsbl_psl;
 
 /* dnsbl_psl_load - the list from dnsbl_psl_path, else libpsl's own */
@@ -95,8 +96,11 @@ dnsbl_psl_load(void)
 void
 dnsbl_psl_init(const char *path)
 {
+	pthread_mutex_lock(&dnsbl_psl_lock);
 	if (!*dnsbl_psl_path && path)
 		util_strlcpy(dnsbl_psl_path, path, sizeof(dnsbl_psl_path));
+	pthread_mutex_unlock(&dnsbl_psl_lock);
+	/* loaded once a process: a restart takes a new dmarc_psl */
 	pthread_once(&dnsbl_psl_once, dnsbl_psl_load);
 }
 
