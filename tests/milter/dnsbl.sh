@@ -8,7 +8,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 . "$RG_TOP/tests/dns.sh"
 export RG_MILTER_DIR="$RG_TOP/tests/milter"
-RG_MILTER_PORT=$((RG_MILTER_PORT + 8))
+RG_MILTER_PORT=$((RG_MILTER_PORT + 10))
 export RG_SOCKET="inet:$RG_MILTER_PORT@127.0.0.1"
 dir=$RG_TMP/milter-dnsbl
 rm -rf "$dir" && mkdir -p "$dir"
