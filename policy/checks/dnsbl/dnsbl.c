@@ -534,6 +534,11 @@ dnsbl_uris(struct txn *t, struct dnsbl_txn *d, struct resolver *r)
 		const char *why;
 		int is_ip, dup = 0;
 
+		if (d->queries >= c->dnsbl_max_queries) {
+			/* the budget is spent: the rest are not even read */
+			skipped = doc->nlinks - i;
+			break;
+		}
 		if (dnsbl_uri_item(doc->links[i].host, item, sizeof(item),
 				   &is_ip, &why) != 0)
 			continue;
@@ -548,12 +553,9 @@ dnsbl_uris(struct txn *t, struct dnsbl_txn *d, struct resolver *r)
 			struct netaddr a;
 			int ok;
 
-			if (!(l->what & DNSLIST_URI))
+			if (!(l->what & DNSLIST_URI) ||
+			    d->queries >= c->dnsbl_max_queries)
 				continue;
-			if (d->queries >= c->dnsbl_max_queries) {
-				skipped++;
-				continue;
-			}
 			ok = is_ip ? netaddr_parse(item, &a) == 0 &&
 			    dnslist_ip_name(&a, l->zone, name,
 					    sizeof(name)) == 0 :
@@ -566,7 +568,7 @@ dnsbl_uris(struct txn *t, struct dnsbl_txn *d, struct resolver *r)
 		}
 	}
 	if (skipped)
-		log_info("%s: dnsbl: %zu link lookups not made "
+		log_info("%s: dnsbl: %zu links not looked up "
 			 "(dnsbl_max_queries %d)", *t->queue_id ?
 			 t->queue_id : "NOQUEUE", skipped,
 			 c->dnsbl_max_queries);
