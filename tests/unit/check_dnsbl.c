@@ -14,6 +14,11 @@
 
 #include "conf.h"
 #include "dnsbl.h"
+#include "mime.h"
+#include "policy.h"
+#include "session.h"
+#include "txn.h"
+#include "verdict.h"
 #include "dnslist.h"
 #include "netaddr.h"
 #include "resolver.h"
@@ -424,6 +429,40 @@ START_TEST(test_batch)
 }
 END_TEST
 
+/* one MIME walk a transaction: the URI lists and the spam engine share it */
+START_TEST(test_mime_once)
+{
+	struct conf *c = conf_defaults();
+	struct session *s;
+	struct verdict v;
+	const struct mime_doc *d1, *d2;
+	const char *body = "See http://www.example.co.uk/a and <x>\r\n";
+
+	/* no DNS: the checks that ask are off; the spam engine keeps the
+	 * spool */
+	c->spf = c->dkim = c->dmarc = c->av = 0;
+	c->spam = 1;
+	s = session_new(c);
+	verdict_init(&v);
+	policy_connect(s, "192.0.2.1", "client.test", &v);
+	ck_assert_int_eq(policy_mail(s, "<a@b.test>", NULL, &v),
+			 POLICY_CONTINUE);
+	ck_assert_int_eq(policy_header(s, "From", "a@b.test", 0, &v),
+			 POLICY_CONTINUE);
+	ck_assert_int_eq(policy_eoh(s, &v), POLICY_CONTINUE);
+	policy_body(s, (const unsigned char *)body, strlen(body), &v);
+	d1 = txn_mime(s->txn);
+	d2 = txn_mime(s->txn);
+	ck_assert_ptr_nonnull(d1);
+	ck_assert_ptr_eq(d1, d2);
+	ck_assert_uint_eq(d1->nlinks, 1);
+	ck_assert_str_eq(d1->links[0].host, "www.example.co.uk");
+	verdict_clear(&v);
+	session_free(s);
+	conf_unref(c);
+}
+END_TEST
+
 Suite *
 dnsbl_suite(void)
 {
@@ -438,6 +477,7 @@ dnsbl_suite(void)
 	tcase_add_test(tc, test_conf);
 	tcase_add_test(tc, test_uri_items);
 	tcase_add_test(tc, test_batch);
+	tcase_add_test(tc, test_mime_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
