@@ -306,6 +306,22 @@ dnslist_parse(const char *text, struct dnslist *l, char *why, size_t whylen)
 			}
 		} else if (strcasecmp(tok, "reject") == 0) {
 			l->reject = 1;
+		} else if (strncasecmp(tok, "reject=", 7) == 0) {
+			struct dnslist_rule b;
+
+			memset(&b, 0, sizeof(b));
+			if (dnslist_codes(tok + 7, strlen(tok + 7), &b, 0, why,
+					  whylen) != 0 || b.mask != 0) {
+				if (b.mask != 0)
+					snprintf(why, whylen, "reject= takes "
+						 "addresses and ranges, not &N");
+				free(b.ranges);
+				goto prefix;
+			}
+			l->reject = 1;
+			free(l->reject_codes);
+			l->reject_codes = b.ranges;
+			l->nreject_codes = b.nranges;
 		} else if (strncasecmp(tok, "blocked=", 8) == 0) {
 			struct dnslist_rule b;
 
@@ -364,6 +380,7 @@ dnslist_free(struct dnslist *l)
 		free(l->rules[i].symbol);
 	}
 	free(l->rules);
+	free(l->reject_codes);
 	free(l->blocked);
 	free(l->name);
 	free(l->zone);
@@ -449,6 +466,20 @@ dnslist_in(const struct dnslist_range *r, size_t n, uint32_t v)
 		if (v >= r[i].lo && v <= r[i].hi)
 			return 1;
 	return 0;
+}
+
+int
+dnslist_rejects(const struct dnslist *l, const struct netaddr *a)
+{
+	uint32_t v;
+
+	if (!l->reject || a->family != AF_INET)
+		return 0;
+	if (l->reject_codes == NULL)
+		return 1;
+	v = ((uint32_t)a->addr[0] << 24) | ((uint32_t)a->addr[1] << 16) |
+	    ((uint32_t)a->addr[2] << 8) | a->addr[3];
+	return dnslist_in(l->reject_codes, l->nreject_codes, v);
 }
 
 enum dnslist_match

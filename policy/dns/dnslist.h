@@ -14,7 +14,8 @@
  *           message: registered domains, IPv4 hosts reversed), separated
  *           by commas
  *   reject  a listed client is refused (client lists only; where:
- *           dnsbl_reject_stage)
+ *           dnsbl_reject_stage); reject=CODES: only for those answers
+ *           (Postfix's reject_rbl_client zone=127.0.0.[2..3] filter)
  *   blocked=CODES  answers that mean "query refused" (an error, never a
  *           listing); default 127.255.255.0/24 and 127.0.0.1
  *   CODES=SYMBOL:WEIGHT  answers that are listings, the symbol they add
@@ -64,6 +65,8 @@ struct dnslist {
 	char		*zone;		/* lowercase, no final dot */
 	unsigned	what;		/* enum dnslist_what */
 	int		reject;
+	struct dnslist_range *reject_codes;	/* NULL: every listing */
+	size_t		nreject_codes;
 	struct dnslist_range *blocked;
 	size_t		nblocked;
 	struct dnslist_rule *rules;
@@ -77,6 +80,8 @@ enum dnslist_match {
 	DNSLIST_NOT_LOCAL,	/* outside 127/8: not a listing */
 };
 
+/* dnslist_rejects - does answer a (a listing on l) refuse the client */
+int dnslist_rejects(const struct dnslist *l, const struct netaddr *a);
 /* dnslist_parse - one definition into l (zeroed first); -1 with why */
 int dnslist_parse(const char *text, struct dnslist *l, char *why,
 		  size_t whylen);

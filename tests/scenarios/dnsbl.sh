@@ -121,6 +121,15 @@ never="verdict: reject
 symbol: DNSBL_REJECT"
 scenario client-reject-blocked-code "$base" "$(inb 192.0.2.3)" < <(msg r5)
 scenario client-reject-timeout "$base" "$(inb 192.0.2.6)" < <(msg r6)
+# reject=CODES: SBL refuses, XBL and PBL (192.0.2.2: .4 and .10) only score
+extra="${BLREJ/ reject / reject=127.0.0.2 }"
+want="verdict: reject
+reply: 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using bl.test; Listed, see https://bl.test/q?192.0.2.1"
+scenario client-reject-codes-listed "$base" "$(inb 192.0.2.1)" < <(msg r7)
+want="verdict: accept
+symbol: RBL_BL_XBL 5.00 bl.test 192.0.2.2=127.0.0.4"
+never="verdict: reject"
+scenario client-reject-codes-other "$base" "$(inb 192.0.2.2)" < <(msg r8)
 
 # --- HELO and sender domains ---
 extra="$DBL"

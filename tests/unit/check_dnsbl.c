@@ -195,6 +195,27 @@ START_TEST(test_parse)
 	ck_assert_str_eq(l.rules[1].symbol, "RBL_CSS");
 	ck_assert(l.rules[1].weight == -0.5);
 	dnslist_free(&l);
+	/* reject=CODES: those answers refuse, the others only score */
+	ck_assert(dnslist_parse("zen zen.test client reject=127.0.0.2-9 "
+				"127.0.0.2-11=RBL:1", &l, why, sizeof(why)) == 0);
+	{
+		struct netaddr a;
+
+		netaddr_parse("127.0.0.4", &a);
+		ck_assert_int_eq(dnslist_rejects(&l, &a), 1);
+		netaddr_parse("127.0.0.10", &a);
+		ck_assert_int_eq(dnslist_rejects(&l, &a), 0);
+	}
+	dnslist_free(&l);
+	ck_assert(dnslist_parse("zen zen.test client reject 127.0.0.2=RBL:1",
+				&l, why, sizeof(why)) == 0);
+	{
+		struct netaddr a;
+
+		netaddr_parse("127.0.0.10", &a);
+		ck_assert_int_eq(dnslist_rejects(&l, &a), 1);
+	}
+	dnslist_free(&l);
 }
 END_TEST
 
@@ -224,6 +245,8 @@ static const struct {
 	{ "zen zen.test client any=A:1 blocked=&8", "not &N" },
 	{ "zen zen.test client any=A:1 blocked=any", "bad answer code" },
 	{ "zen zen.test uri reject any=A:1", "reject is for client lists" },
+	{ "zen zen.test client reject=&2 any=A:1", "not &N" },
+	{ "zen zen.test client reject=10.0.0.1 any=A:1", "outside 127" },
 };
 
 START_TEST(test_parse_errors)

@@ -191,7 +191,7 @@ dnsbl_batch_free(struct dnsbl_batch *b)
 
 /*
  * dnsbl_answer - one answer into symbols of set; returns 1 when the
- * query's list is a reject list and lists it
+ * query's list is a reject list and one of its answers refuses
  */
 static int
 dnsbl_answer(struct symbols *set, const struct dnsbl_query *q,
@@ -239,11 +239,12 @@ dnsbl_answer(struct symbols *set, const struct dnsbl_query *q,
 					    l->rules[r].weight, NULL, NULL,
 					    "%s %s=%s", l->zone, q->item,
 					    code);
-			listed = 1;
+			if (dnslist_rejects(l, &a->rr[i].addr))
+				listed = 1;
 			break;
 		}
 	}
-	return listed && l->reject;
+	return listed;
 }
 
 /*
