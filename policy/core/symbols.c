@@ -113,13 +113,13 @@ symbols_add_opts(struct symbols *s, const char *name, double score,
 }
 
 void
-symbols_add_weighted(struct symbols *s, const char *name, double weight,
-		     const char *opt0, const char *opt1, const char *fmt, ...)
+symbols_add_named(struct symbols *s, const char *name, double score,
+		  const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	symbols_vadd(s, name, weight, opt0, opt1, fmt, ap);
+	symbols_vadd(s, name, score, NULL, NULL, fmt, ap);
 	va_end(ap);
 }
 

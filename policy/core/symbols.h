@@ -57,14 +57,16 @@ void symbols_add_scaled(struct symbols *, const char *name, double factor,
 			const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /*
- * symbols_add_weighted - NAME scoring the weight given, not the table's:
- * the symbols a configuration line defines (a DNS blocklist's codes),
- * whose weight is on that line; name must live as long as the set
+ * symbols_add_named - NAME scoring the score passed, not a weight: the
+ * symbols a configuration line defines (a DNS blocklist's codes, with
+ * the weight on that line), which are not in the weights table; name must
+ * live as long as the set (the configuration's).  Same signature as the
+ * external spam engines' symbols_add_named on main, which also copies
+ * the name.
  */
-void symbols_add_weighted(struct symbols *, const char *name, double weight,
-			  const char *opt0, const char *opt1,
-			  const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+void symbols_add_named(struct symbols *, const char *name, double score,
+		       const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 const struct symbol *symbols_find(const struct symbols *, const char *name);
 double symbols_score(const struct symbols *);
 

@@ -71,6 +71,7 @@ struct resolver {
 	pthread_t	thread;
 	int		stop[2];	/* self-pipe to end the event thread */
 	pthread_mutex_t	lock;		/* guards every struct rq */
+	struct rq	*orphans;	/* given up, callback still due */
 };
 
 struct rq {
@@ -79,7 +80,12 @@ struct rq {
 	int		done;
 	int		err;
 	struct ub_result *result;
+	struct rq	*onext, *oprev;	/* in orphans, while orphan */
+	int		orphan;
 };
+
+static void rq_release(struct rq *);
+static void rq_orphan_unlink(struct resolver *, struct rq *);
 
 /*
  * Zones unbound answers locally by default (RFC 6761, RFC 6303, AS112,
@@ -492,7 +498,17 @@ resolver_unref(struct resolver *r)
 	pthread_join(r->thread, NULL);
 	close(r->stop[0]);
 	close(r->stop[1]);
+	/* the callbacks of answers that came; then the queries that never
+	 * will (deleting the context drops them without a callback) */
+	ub_process(r->ctx);
 	ub_ctx_delete(r->ctx);
+	while (r->orphans != NULL) {
+		struct rq *q = r->orphans;
+
+		rq_orphan_unlink(r, q);
+		q->refs = 1;
+		rq_release(q);
+	}
 	pthread_mutex_destroy(&r->lock);
 	rc_clear(r);
 	pthread_mutex_destroy(&r->cache_lock);
@@ -511,6 +527,34 @@ rq_release(struct rq *q)
 	free(q);
 }
 
+/*
+ * rq_orphan_link, rq_orphan_unlink - a query its caller gave up on while
+ * its callback is still due (the cancel lost the race) is listed, so that
+ * a resolver freed before the callback comes frees it too (r->lock held)
+ */
+static void
+rq_orphan_link(struct resolver *r, struct rq *q)
+{
+	q->orphan = 1;
+	q->oprev = NULL;
+	q->onext = r->orphans;
+	if (r->orphans)
+		r->orphans->oprev = q;
+	r->orphans = q;
+}
+
+static void
+rq_orphan_unlink(struct resolver *r, struct rq *q)
+{
+	if (q->oprev)
+		q->oprev->onext = q->onext;
+	else
+		r->orphans = q->onext;
+	if (q->onext)
+		q->onext->oprev = q->oprev;
+	q->orphan = 0;
+}
+
 /* resolver_cb - libunbound's callback, in the event thread */
 static void
 resolver_cb(void *arg, int err, struct ub_result *result)
@@ -523,6 +567,8 @@ resolver_cb(void *arg, int err, struct ub_result *result)
 	q->result = result;
 	q->done = 1;
 	pthread_cond_signal(&q->cond);
+	if (q->orphan)
+		rq_orphan_unlink(r, q);
 	rq_release(q);
 	pthread_mutex_unlock(&r->lock);
 }
@@ -813,6 +859,8 @@ resolver_collect(struct resolver *r, struct dns_pending *p,
 	pthread_mutex_lock(&r->lock);
 	if (e == 0)
 		q->refs--;		/* the callback will never come */
+	else if (!q->done)
+		rq_orphan_link(r, q);	/* it will: keep track of q */
 	rq_release(q);
 	pthread_mutex_unlock(&r->lock);
 	free(p);

@@ -234,11 +234,10 @@ dnsbl_answer(struct symbols *set, const struct dnsbl_query *q,
 		case DNSLIST_LISTED:
 			for (size_t r = 0; r < l->nrules; r++)
 				if (hits & (1u << r))
-					symbols_add_weighted(set,
+					symbols_add_named(set,
 					    l->rules[r].symbol,
-					    l->rules[r].weight, NULL, NULL,
-					    "%s %s=%s", l->zone, q->item,
-					    code);
+					    l->rules[r].weight, "%s %s=%s",
+					    l->zone, q->item, code);
 			if (dnslist_rejects(l, &a->rr[i].addr))
 				listed = 1;
 			break;
