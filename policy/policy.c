@@ -18,6 +18,7 @@
 #include "dkimsign.h"
 #include "dkimverify.h"
 #include "dmarc.h"
+#include "dnsbl.h"
 #include "envelope.h"
 #include "log.h"
 #include "policy.h"
@@ -116,6 +117,12 @@ static const struct policy_check policy_checks[] = {
 	/* DMARC after DKIM and SPF: it reads their results */
 	{ "dmarc", dmarc_enabled, POLICY_NEED_HEADERS, NULL, NULL,
 	  { [STAGE_EOM] = dmarc_eom }, NULL },
+	/* DNS blocklists: sent at connect, HELO and MAIL FROM, collected
+	 * where a verdict needs them; the links at end of message, before
+	 * the spam engine sums the scores */
+	{ "dnsbl", dnsbl_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
+	  POLICY_NEED_SPOOL, dnsbl_connect, dnsbl_helo,
+	  { [STAGE_MAIL] = dnsbl_mail, [STAGE_EOM] = dnsbl_eom }, dnsbl_rcpt },
 	/* the virus scan reads the whole spool at end of message */
 	{ "av", av_enabled, POLICY_NEED_HEADERS | POLICY_NEED_BODY |
 	  POLICY_NEED_SPOOL, NULL, NULL, { [STAGE_EOM] = av_eom }, NULL },

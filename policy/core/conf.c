@@ -25,6 +25,7 @@
 
 #include "conf.h"
 #include "dkimkeys.h"
+#include "dnslist.h"
 #include "lines.h"
 #include "log.h"
 #include "loginmap.h"
@@ -52,6 +53,7 @@ enum conf_type {
 	CT_ENUM,	/* one of words[], stored as its index */
 	CT_NUMBER,	/* a decimal number (double); "off": infinity */
 	CT_RATES,	/* "N/WINDOW ...", rate.h */
+	CT_DNSLIST,	/* a DNS blocklist (dnslist.h); repeated: one a list */
 };
 
 struct conf_key {
@@ -68,6 +70,7 @@ static const char *const av_backends[] = { "libclamav", "clamd", NULL };
 static const char *const av_reloads[] = { "concurrent", "blocking", NULL };
 static const char *const bayes_backends[] = { "lmdb", "redis", NULL };
 static const char *const ratelimit_backends[] = { "memory", "redis", NULL };
+static const char *const dnsbl_stages[] = { "rcpt", "connect", NULL };
 /* CT_NUMBER keys that take "off" point words here (any non-NULL) */
 static const char *const num_off[] = { "off", NULL };
 
@@ -158,6 +161,11 @@ static const struct conf_key conf_table[] = {
 	{ "dmarc_exempt_domains", CT_DOMAINS, OFF(dmarc_exempt_domains), "",
 	  0, 0 },
 	{ "dmarc_report_log", CT_STRING, OFF(dmarc_report_log), "", 0, 0 },
+	{ "dnsbl_list", CT_DNSLIST, OFF(dnsbl_lists), "", 0, 0 },
+	{ "dnsbl_timeout", CT_DURATION, OFF(dnsbl_timeout), "2s", 10, 60000 },
+	{ "dnsbl_max_queries", CT_INT, OFF(dnsbl_max_queries), "50", 0, 10000 },
+	{ "dnsbl_reject_stage", CT_ENUM, OFF(dnsbl_reject_stage), "rcpt", 0, 0,
+	  dnsbl_stages },
 	{ "scores", CT_STRING, OFF(scores), "", 0, 0 },
 	{ "spam", CT_BOOL, OFF(spam), "yes", 0, 0 },
 	{ "spam_tag_score", CT_NUMBER, OFF(spam_tag_score), "5", -1000, 1000,
@@ -548,6 +556,25 @@ conf_set(struct conf *c, const struct conf_key *k, const char *v,
 			}
 		snprintf(why, len, "bad value \"%s\" for %s", v, k->name);
 		return -1;
+	case CT_DNSLIST: {
+		struct dnslist l;
+
+		if (*v == '\0')
+			return 0;	/* the default: no list */
+		if (dnslist_parse(v, &l, why, len) != 0)
+			return -1;
+		c->dnsbl_lists = xrealloc(c->dnsbl_lists, (c->dnsbl_nlists + 1) *
+					  sizeof(l));
+		c->dnsbl_texts = xrealloc(c->dnsbl_texts, (c->dnsbl_nlists + 1) *
+					  sizeof(char *));
+		c->dnsbl_lines = xrealloc(c->dnsbl_lines, (c->dnsbl_nlists + 1) *
+					  sizeof(int));
+		c->dnsbl_lists[c->dnsbl_nlists] = l;
+		c->dnsbl_texts[c->dnsbl_nlists] = xstrdup(v);
+		c->dnsbl_lines[c->dnsbl_nlists] = 0;
+		c->dnsbl_nlists++;
+		return 0;
+	}
 	case CT_ACTION:
 		if ((i = verdict_action_parse(v)) < 0) {
 			snprintf(why, len, "bad action \"%s\" for %s: want "
@@ -694,6 +721,16 @@ conf_line(struct conf *c, char *line, int lineno, int *seen, char *why,
 	if ((k = conf_find(key)) == NULL) {
 		snprintf(why, len, "unknown key \"%.64s\"", key);
 		return -1;
+	}
+	if (k->type == CT_DNSLIST) {
+		/* one line a list: the key repeats */
+		if (conf_set(c, k, val, why, len) != 0)
+			return -1;
+		if (c->dnsbl_nlists > 0)
+			c->dnsbl_lines[c->dnsbl_nlists - 1] = lineno;
+		if (!seen[k - conf_table])
+			seen[k - conf_table] = lineno;
+		return 0;
 	}
 	if (seen[k - conf_table]) {
 		snprintf(why, len, "%s is set twice (first at line %d)",
@@ -894,6 +931,56 @@ conf_check_engines(const struct conf *c, const char *name, const int *seen,
 }
 
 /*
+ * conf_check_dnsbl - a list's symbols are its own: not a fixed symbol of
+ * the weights table, not another list's (each has one weight)
+ */
+static int
+conf_check_dnsbl(const struct conf *c, const char *name, char *err,
+		 size_t errlen)
+{
+	for (size_t i = 0; i < c->dnsbl_nlists; i++) {
+		const struct dnslist *l = &c->dnsbl_lists[i];
+
+		for (size_t j = 0; j < l->nrules; j++) {
+			const char *sym = l->rules[j].symbol;
+
+			if (weights_index(sym) >= 0) {
+				snprintf(err, errlen, "%s:%d: list %s: %s is a "
+					 "symbol of relayguard's own: name the "
+					 "list's symbols apart (RBL_..., "
+					 "URIBL_...)", name, c->dnsbl_lines[i],
+					 l->name, sym);
+				return -1;
+			}
+			for (size_t k = 0; k < i; k++)
+				for (size_t m = 0; m < c->dnsbl_lists[k].nrules;
+				     m++)
+					if (strcmp(c->dnsbl_lists[k].rules[m].
+						   symbol, sym) == 0) {
+						snprintf(err, errlen, "%s:%d: list "
+							 "%s: symbol %s is list "
+							 "%s's already (line %d)",
+							 name,
+							 c->dnsbl_lines[i],
+							 l->name, sym,
+							 c->dnsbl_lists[k].name,
+							 c->dnsbl_lines[k]);
+						return -1;
+					}
+		}
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(c->dnsbl_lists[k].name, l->name) == 0) {
+				snprintf(err, errlen, "%s:%d: list %s is defined "
+					 "twice (first at line %d)", name,
+					 c->dnsbl_lines[i], l->name,
+					 c->dnsbl_lines[k]);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/*
  * conf_finish - checks across keys, and the files keys name: the login
  * map is loaded here, so -n and SIGHUP judge it with the configuration.
  * name is the file as the caller gave it, for messages.
@@ -963,6 +1050,8 @@ conf_finish(struct conf *c, const char *name, const int *seen, char *err,
 		if (c->login_map == NULL)
 			return -1;
 	}
+	if (conf_check_dnsbl(c, name, err, errlen) != 0)
+		return -1;
 	c->clamav_database_line = conf_key_line(seen, "clamav_database");
 	weights_free(c->weights);
 	c->weights = weights_new();
@@ -1145,6 +1234,13 @@ conf_unref(struct conf *c)
 			break;
 		}
 	}
+	for (size_t i = 0; i < c->dnsbl_nlists; i++) {
+		dnslist_free(&c->dnsbl_lists[i]);
+		free(c->dnsbl_texts[i]);
+	}
+	free(c->dnsbl_lists);
+	free(c->dnsbl_texts);
+	free(c->dnsbl_lines);
 	loginmap_src_free(c->login_map);
 	dkimkeys_free(c->dkim_keys);
 	weights_free(c->weights);
@@ -1189,6 +1285,14 @@ conf_dump(const struct conf *cc, FILE *fp)
 	for (size_t i = 0; i < CONF_NKEYS; i++) {
 		const struct conf_key *k = &conf_table[i];
 
+		if (k->type == CT_DNSLIST) {
+			for (size_t j = 0; j < c->dnsbl_nlists; j++)
+				fprintf(fp, "%s = %s\n", k->name,
+					c->dnsbl_texts[j]);
+			if (c->dnsbl_nlists == 0)	/* empty: no list */
+				fprintf(fp, "%s = \n", k->name);
+			continue;
+		}
 		fprintf(fp, "%s = ", k->name);
 		switch (k->type) {
 		case CT_STRING: case CT_SOCKET: case CT_RESOLVERS:
@@ -1249,6 +1353,8 @@ conf_dump(const struct conf *cc, FILE *fp)
 			fputs(isinf(d) ? "off" : num, fp);
 			break;
 		}
+		case CT_DNSLIST:
+			break;
 		case CT_DOMAINS: {
 			const struct strlist *l = (const struct strlist *)
 			    ((char *)c + k->offset);

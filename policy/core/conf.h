@@ -27,6 +27,7 @@
 #include "util.h"
 
 struct dkimkeys;
+struct dnslist;
 struct loginmap_src;
 struct resolver;
 
@@ -116,6 +117,15 @@ struct conf {
 	int		dmarc_permerror_action;
 	struct strlist	dmarc_exempt_domains;	/* policy never enforced */
 	char		*dmarc_report_log;	/* JSON lines; "" none */
+
+	/* DNS blocklists (dnsbl.c): one dnsbl_list line a list */
+	struct dnslist	*dnsbl_lists;
+	char		**dnsbl_texts;		/* each line as written */
+	int		*dnsbl_lines;		/* where each was set */
+	size_t		dnsbl_nlists;
+	int		dnsbl_timeout;		/* ms, all lookups of a stage */
+	int		dnsbl_max_queries;	/* a message: sender and links */
+	int		dnsbl_reject_stage;	/* enum dnsbl_stage */
 
 	/* every symbol's weight (weights.h): defaults, then "scores" */
 	char		*scores;
@@ -217,6 +227,7 @@ struct conf {
 
 enum ratelimit_backend { RATELIMIT_MEMORY, RATELIMIT_REDIS };
 
+enum dnsbl_stage { DNSBL_REJECT_RCPT, DNSBL_REJECT_CONNECT };
 enum av_backend { AV_BACKEND_LIBCLAMAV, AV_BACKEND_CLAMD };
 enum av_reload { AV_RELOAD_CONCURRENT, AV_RELOAD_BLOCKING };
 /* the database when clamav_database is empty (Debian's freshclam) */

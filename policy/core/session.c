@@ -33,6 +33,8 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	session_end_txn(s);
+	for (int i = 0; i < SESSION_NSLOTS; i++)
+		session_set_slot(s, (enum session_slot)i, NULL, NULL);
 	symbols_clear(&s->symbols);
 	free(s->client_addr);
 	free(s->client_name);
@@ -137,4 +139,20 @@ session_set_macro(struct session *s, const char *name, const char *value)
 		return;
 	}
 	txn_set_macro(session_txn(s), key, value);
+}
+
+void
+session_set_slot(struct session *s, enum session_slot i, void *data,
+		 void (*free_fn)(void *))
+{
+	if (s->slot[i].data != NULL && s->slot[i].free != NULL)
+		s->slot[i].free(s->slot[i].data);
+	s->slot[i].data = data;
+	s->slot[i].free = free_fn;
+}
+
+void *
+session_slot(const struct session *s, enum session_slot i)
+{
+	return s->slot[i].data;
 }

@@ -18,6 +18,14 @@
 
 struct txn;
 
+/* state a check keeps for the connection (the DNS blocklists' queries) */
+enum session_slot { SESSION_SLOT_DNSBL, SESSION_NSLOTS };
+
+struct session_slot_state {
+	void	*data;
+	void	(*free)(void *);
+};
+
 struct session {
 	struct conf	*conf;		/* held reference */
 	char		*client_addr;	/* text form, "" if unknown */
@@ -28,6 +36,7 @@ struct session {
 	struct symbols	symbols;	/* connection-stage results */
 	struct txn	*txn;		/* current transaction, or NULL */
 	unsigned	ntxn;		/* transactions begun so far */
+	struct session_slot_state slot[SESSION_NSLOTS];
 };
 
 /* session_new - a connection's object, holding a reference to conf */
@@ -50,5 +59,10 @@ void session_end_txn(struct session *);
  * dropped with a MACRO_MALFORMED symbol.
  */
 void session_set_macro(struct session *, const char *name, const char *value);
+/* session_set_slot - a check's state for the connection (old one freed) */
+void session_set_slot(struct session *, enum session_slot, void *data,
+		      void (*free_fn)(void *));
+/* session_slot - that state, or NULL */
+void *session_slot(const struct session *, enum session_slot);
 
 #endif

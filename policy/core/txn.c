@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mime.h"
 #include "netaddr.h"
 #include "session.h"
 #include "txn.h"
@@ -359,4 +360,43 @@ txn_add_auth_result(struct txn *t, const char *fmt, ...)
 	if (t->auth_results.len)
 		sbuf_puts(&t->auth_results, "; ");
 	sbuf_puts(&t->auth_results, buf);
+}
+
+void
+txn_mime_limits(const struct conf *c, struct mime_limits *l)
+{
+	mime_limits_default(l);
+	l->max_depth = c->mime_max_depth;
+	l->max_parts = c->mime_max_parts;
+	l->max_text = (size_t)c->mime_max_text;
+	l->max_links = (size_t)c->mime_max_links;
+}
+
+/* txn_mime_free - the slot's free function */
+static void
+txn_mime_free(void *p)
+{
+	mime_doc_free(p);
+	free(p);
+}
+
+const struct mime_doc *
+txn_mime(struct txn *t)
+{
+	struct mime_doc *doc = txn_slot(t, TXN_SLOT_MIME);
+	struct spool_view view;
+	struct mime_limits lim;
+
+	if (doc != NULL)
+		return doc;
+	if (t->spool.err != 0)
+		return NULL;
+	spool_view(&t->spool, &view);
+	txn_mime_limits(t->conf, &lim);
+	if (t->size > t->conf->spam_max_size)
+		view.len = (size_t)t->header_bytes;	/* the header only */
+	doc = xcalloc(1, sizeof(*doc));
+	mime_walk(&view, &lim, doc);
+	txn_set_slot(t, TXN_SLOT_MIME, doc, txn_mime_free);
+	return doc;
 }

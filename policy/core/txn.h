@@ -25,6 +25,8 @@
 #define TXN_RCPT_MAX	1000	/* recipients kept (more are only counted) */
 #define TXN_HEADERS_MAX	4096	/* header fields per message */
 
+struct mime_doc;
+struct mime_limits;
 struct session;
 
 enum txn_mode { TXN_INBOUND, TXN_OUTBOUND };
@@ -51,7 +53,8 @@ struct txn_trace {
  * state a check keeps for one transaction (DKIM's library handles and
  * results), freed with the transaction by the check's own function
  */
-enum txn_slot { TXN_SLOT_DKIM_VERIFY, TXN_SLOT_DKIM_SIGN, TXN_NSLOTS };
+enum txn_slot { TXN_SLOT_DKIM_VERIFY, TXN_SLOT_DKIM_SIGN, TXN_SLOT_DNSBL,
+		TXN_SLOT_MIME, TXN_NSLOTS };
 
 struct txn_slot_state {
 	void	*data;
@@ -135,6 +138,16 @@ void txn_set_slot(struct txn *, enum txn_slot, void *data,
 		  void (*free_fn)(void *));
 /* txn_slot - that state, or NULL */
 void *txn_slot(const struct txn *, enum txn_slot);
+/*
+ * txn_mime - the message's MIME walk (mime.h), walked once on first use
+ * at end of message and kept with the transaction, for every check that
+ * reads it (URI blocklists, the spam engine).  A message over
+ * spam_max_size is walked for its header only (no text, no links).
+ * NULL when the spool failed.
+ */
+const struct mime_doc *txn_mime(struct txn *);
+/* txn_mime_limits - the walk's limits from a configuration */
+void txn_mime_limits(const struct conf *, struct mime_limits *);
 /* txn_add_auth_result - one method result for Authentication-Results */
 void txn_add_auth_result(struct txn *, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -170,6 +170,11 @@ static const struct verdict_rule verdict_rules[] = {
 	{ "BRAKE_ERROR", ACTION_ACCEPT, A(ratelimit_error_action), "554",
 	  "5.3.0", "451", "4.3.0",
 	  "Compromised account brake unavailable, try again later" },
+	/* DNS blocklists (dnsbl.c): a client a reject list lists, at
+	 * connect or at RCPT, in Postfix's reject_rbl_client words; %s are
+	 * the client address and "ZONE" or "ZONE; TXT record" */
+	{ "DNSBL_REJECT", ACTION_REJECT, FIXED, "554", "5.7.1", "451", "4.7.1",
+	  "Service unavailable; Client host [%s] blocked using %s" },
 	/* envelope (envelope.c); RCPT rules refuse that recipient only */
 	{ "SENDER_ADDR_TOO_LONG", ACTION_REJECT, FIXED, "501", "5.1.7", "451",
 	  "4.1.7", "Bad sender address syntax: address too long" },

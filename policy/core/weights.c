@@ -58,6 +58,11 @@ static const struct weight_def weights_defs[] = {
 	{ "DMARC_POLICY_QUARANTINE", 0, "DMARC failed under p=quarantine" },
 	{ "DMARC_POLICY_REJECT", 0, "DMARC failed under p=reject" },
 	{ "DMARC_TEMPERROR", 0, "a DMARC lookup failed for now" },
+	{ "DNSBL_BLOCKED", 0, "a DNS blocklist refused the query "
+	  "(127.255.255.x, ...): not a listing" },
+	{ "DNSBL_ERROR", 0, "a DNS blocklist lookup timed out or failed, or "
+	  "answered outside 127/8" },
+	{ "DNSBL_REJECT", 0, "a client on a list with reject is refused" },
 	{ "EMPTY_SUBJECT", 0.5, "an empty Subject" },
 	{ "FROM_DISPLAY_CHARSET_UNKNOWN", 0, "the From display name is in an "
 	  "unknown charset" },

@@ -71,6 +71,7 @@ struct resolver {
 	pthread_t	thread;
 	int		stop[2];	/* self-pipe to end the event thread */
 	pthread_mutex_t	lock;		/* guards every struct rq */
+	struct rq	*orphans;	/* given up, callback still due */
 };
 
 struct rq {
@@ -79,7 +80,12 @@ struct rq {
 	int		done;
 	int		err;
 	struct ub_result *result;
+	struct rq	*onext, *oprev;	/* in orphans, while orphan */
+	int		orphan;
 };
+
+static void rq_release(struct rq *);
+static void rq_orphan_unlink(struct resolver *, struct rq *);
 
 /*
  * Zones unbound answers locally by default (RFC 6761, RFC 6303, AS112,
@@ -492,7 +498,17 @@ resolver_unref(struct resolver *r)
 	pthread_join(r->thread, NULL);
 	close(r->stop[0]);
 	close(r->stop[1]);
+	/* the callbacks of answers that came; then the queries that never
+	 * will (deleting the context drops them without a callback) */
+	ub_process(r->ctx);
 	ub_ctx_delete(r->ctx);
+	while (r->orphans != NULL) {
+		struct rq *q = r->orphans;
+
+		rq_orphan_unlink(r, q);
+		q->refs = 1;
+		rq_release(q);
+	}
 	pthread_mutex_destroy(&r->lock);
 	rc_clear(r);
 	pthread_mutex_destroy(&r->cache_lock);
@@ -511,6 +527,34 @@ rq_release(struct rq *q)
 	free(q);
 }
 
+/*
+ * rq_orphan_link, rq_orphan_unlink - a query its caller gave up on while
+ * its callback is still due (the cancel lost the race) is listed, so that
+ * a resolver freed before the callback comes frees it too (r->lock held)
+ */
+static void
+rq_orphan_link(struct resolver *r, struct rq *q)
+{
+	q->orphan = 1;
+	q->oprev = NULL;
+	q->onext = r->orphans;
+	if (r->orphans)
+		r->orphans->oprev = q;
+	r->orphans = q;
+}
+
+static void
+rq_orphan_unlink(struct resolver *r, struct rq *q)
+{
+	if (q->oprev)
+		q->oprev->onext = q->onext;
+	else
+		r->orphans = q->onext;
+	if (q->onext)
+		q->onext->oprev = q->oprev;
+	q->orphan = 0;
+}
+
 /* resolver_cb - libunbound's callback, in the event thread */
 static void
 resolver_cb(void *arg, int err, struct ub_result *result)
@@ -523,6 +567,8 @@ resolver_cb(void *arg, int err, struct ub_result *result)
 	q->result = result;
 	q->done = 1;
 	pthread_cond_signal(&q->cond);
+	if (q->orphan)
+		rq_orphan_unlink(r, q);
 	rq_release(q);
 	pthread_mutex_unlock(&r->lock);
 }
@@ -687,23 +733,23 @@ dns_answer_from(struct dns_answer *out, int type, int err,
 		out->status = DNS_NODATA;	/* only malformed records */
 }
 
-static enum dns_status resolver_query_raw(struct resolver *, const char *,
-					  int, int, struct dns_answer *, int *);
-static enum dns_status resolver_lookup(struct resolver *, const char *, int,
-				       int, struct dns_answer *, int *);
+/*
+ * A query in flight (resolver_submit).  An answer known at once (the
+ * cache, a bad name, a failed submit) is kept in early; else q is the
+ * libunbound query, shared with the callback as in resolver_query.
+ */
+struct dns_pending {
+	struct rq	*q;		/* NULL: the answer is in early */
+	int		id;		/* libunbound's, for ub_cancel */
+	int		type;
+	char		lname[256];	/* the cache key */
+	struct dns_answer early;
+};
 
-enum dns_status
-resolver_query(struct resolver *r, const char *name, int type, int timeout_ms,
-	       struct dns_answer *out)
+/* resolver_cache_key - lowercase, without the final dot (name is ok) */
+static void
+resolver_cache_key(const char *name, char *lname)
 {
-	memset(out, 0, sizeof(*out));
-	if (!dns_name_ok(name)) {
-		out->status = DNS_BADNAME;
-		out->why = xstrdup("not a valid domain name");
-		return out->status;
-	}
-	/* the cache key: lowercase, without the final dot */
-	char lname[256];
 	size_t n = strlen(name);
 
 	if (n > 0 && name[n - 1] == '.')
@@ -712,50 +758,15 @@ resolver_query(struct resolver *r, const char *name, int type, int timeout_ms,
 		lname[i] = (name[i] >= 'A' && name[i] <= 'Z') ?
 		    (char)(name[i] - 'A' + 'a') : name[i];
 	lname[n] = '\0';
-	if (rc_get(r, lname, type, out))
-		return out->status;
-	int ttl = 0;
-	enum dns_status st = resolver_lookup(r, name, type, timeout_ms, out,
-					     &ttl);
-
-	rc_put(r, lname, type, out, ttl);
-	return st;
 }
 
-/* resolver_lookup - resolver_query past the cache */
-static enum dns_status
-resolver_lookup(struct resolver *r, const char *name, int type,
-		int timeout_ms, struct dns_answer *out, int *ttl)
-{
-	/* libunbound reads presentation form: a backslash is an escape */
-	if (strchr(name, '\\') != NULL) {
-		struct sbuf esc;
-		enum dns_status st;
-
-		sbuf_init(&esc);
-		for (const char *p = name; *p; p++) {
-			if (*p == '\\')
-				sbuf_append(&esc, "\\\\", 2);
-			else
-				sbuf_append(&esc, p, 1);
-		}
-		st = resolver_query_raw(r, esc.data, type, timeout_ms, out,
-					ttl);
-		sbuf_free(&esc);
-		return st;
-	}
-	return resolver_query_raw(r, name, type, timeout_ms, out, ttl);
-}
-
-/* resolver_query_raw - the query itself, name in presentation form */
-static enum dns_status
-resolver_query_raw(struct resolver *r, const char *name, int type,
-		   int timeout_ms, struct dns_answer *out, int *ttl)
+/* resolver_start - ub_resolve_async of name (presentation form) into p */
+static void
+resolver_start(struct resolver *r, const char *name, struct dns_pending *p)
 {
 	struct rq *q;
-	struct timespec until;
 	pthread_condattr_t ca;
-	int id = 0, e;
+	int e;
 
 	/* the callback finds the resolver right after the query struct */
 	q = xcalloc(1, sizeof(*q) + sizeof(struct resolver *));
@@ -765,47 +776,133 @@ resolver_query_raw(struct resolver *r, const char *name, int type,
 	pthread_cond_init(&q->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	q->refs = 2;
-	if ((e = ub_resolve_async(r->ctx, name, type, 1, q, resolver_cb,
-				  &id)) != 0) {
-		out->status = DNS_TEMPFAIL;
-		out->why = xstrdup(ub_strerror(e));
+	if ((e = ub_resolve_async(r->ctx, name, p->type, 1, q, resolver_cb,
+				  &p->id)) != 0) {
+		p->early.status = DNS_TEMPFAIL;
+		p->early.why = xstrdup(ub_strerror(e));
 		pthread_mutex_lock(&r->lock);
 		q->refs = 1;
 		rq_release(q);
 		pthread_mutex_unlock(&r->lock);
-		return out->status;
+		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
+	p->q = q;
+}
+
+struct dns_pending *
+resolver_submit(struct resolver *r, const char *name, int type)
+{
+	struct dns_pending *p = xcalloc(1, sizeof(*p));
+
+	p->type = type;
+	if (!dns_name_ok(name)) {
+		p->early.status = DNS_BADNAME;
+		p->early.why = xstrdup("not a valid domain name");
+		return p;
+	}
+	resolver_cache_key(name, p->lname);
+	if (rc_get(r, p->lname, type, &p->early))
+		return p;
+	/* libunbound reads presentation form: a backslash is an escape */
+	if (strchr(name, '\\') != NULL) {
+		struct sbuf esc;
+
+		sbuf_init(&esc);
+		for (const char *s = name; *s; s++) {
+			if (*s == '\\')
+				sbuf_append(&esc, "\\\\", 2);
+			else
+				sbuf_append(&esc, s, 1);
+		}
+		resolver_start(r, esc.data, p);
+		sbuf_free(&esc);
+	} else {
+		resolver_start(r, name, p);
+	}
+	return p;
+}
+
+enum dns_status
+resolver_collect(struct resolver *r, struct dns_pending *p,
+		 const struct timespec *deadline, struct dns_answer *out)
+{
+	struct rq *q = p->q;
+	enum dns_status st;
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	if (q == NULL) {
+		*out = p->early;
+		free(p);
+		return out->status;
 	}
 	pthread_mutex_lock(&r->lock);
 	while (!q->done)
-		if (pthread_cond_timedwait(&q->cond, &r->lock, &until) ==
+		if (pthread_cond_timedwait(&q->cond, &r->lock, deadline) ==
 		    ETIMEDOUT)
 			break;
 	if (q->done) {
-		dns_answer_from(out, type, q->err, q->result);
+		int ttl = 0;
+
+		dns_answer_from(out, p->type, q->err, q->result);
 		if (q->err == 0 && q->result)
-			*ttl = q->result->ttl;
+			ttl = q->result->ttl;
 		rq_release(q);
 		pthread_mutex_unlock(&r->lock);
+		rc_put(r, p->lname, p->type, out, ttl);
+		free(p);
 		return out->status;
 	}
 	/* gave up: cancel without our lock (the callback may want it) */
 	pthread_mutex_unlock(&r->lock);
-	e = ub_cancel(r->ctx, id);
+	e = ub_cancel(r->ctx, p->id);
 	pthread_mutex_lock(&r->lock);
 	if (e == 0)
 		q->refs--;		/* the callback will never come */
+	else if (!q->done)
+		rq_orphan_link(r, q);	/* it will: keep track of q */
 	rq_release(q);
 	pthread_mutex_unlock(&r->lock);
-	out->status = DNS_TIMEOUT;
+	free(p);
+	out->status = st = DNS_TIMEOUT;
 	out->why = xstrdup("timed out");
-	return out->status;
+	return st;
+}
+
+void
+resolver_drop(struct resolver *r, struct dns_pending *p)
+{
+	struct timespec now;
+	struct dns_answer a;
+
+	if (p == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	resolver_collect(r, p, &now, &a);
+	dns_answer_free(&a);
+}
+
+void
+resolver_deadline(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+enum dns_status
+resolver_query(struct resolver *r, const char *name, int type, int timeout_ms,
+	       struct dns_answer *out)
+{
+	struct timespec until;
+
+	resolver_deadline(&until, timeout_ms);
+	return resolver_collect(r, resolver_submit(r, name, type), &until,
+				out);
 }
 
 void

@@ -9,6 +9,9 @@
  * ("addr[@port] ..."; empty: /etc/resolv.conf); DNSSEC validation is on
  * when a trust anchor file is given.
  *
+ * Queries may also be submitted in batches and collected later against
+ * a deadline (resolver_submit, resolver_collect).
+ *
  * Answers are typed: DNS_OK with records, DNS_NXDOMAIN, DNS_NODATA (the
  * name exists, no record of that type), DNS_TEMPFAIL (SERVFAIL, REFUSED,
  * a network error, a bogus DNSSEC answer), DNS_TIMEOUT, DNS_BADNAME (not
@@ -83,6 +86,28 @@ enum dns_status resolver_query(struct resolver *, const char *name,
 			       int type, int timeout_ms,
 			       struct dns_answer *out);
 void dns_answer_free(struct dns_answer *);
+
+/*
+ * Many queries at once (the DNS blocklists): resolver_submit starts one
+ * and returns at once (a cached answer, a bad name: known already);
+ * resolver_collect waits for it until deadline (CLOCK_MONOTONIC), fills
+ * out (free it with dns_answer_free), frees the pending query and
+ * returns out->status (DNS_TIMEOUT past the deadline: the query is
+ * cancelled).  Submit them all, then collect each against one deadline:
+ * the whole batch takes the time of the slowest answer, at most the
+ * deadline.  resolver_drop forgets a query without waiting (NULL: no-op).
+ * resolver_query is submit and collect.  A pending query must be
+ * collected or dropped before the resolver's last reference goes.
+ */
+struct dns_pending;
+struct dns_pending *resolver_submit(struct resolver *, const char *name,
+				    int type);
+enum dns_status resolver_collect(struct resolver *, struct dns_pending *,
+				 const struct timespec *deadline,
+				 struct dns_answer *out);
+void resolver_drop(struct resolver *, struct dns_pending *);
+/* resolver_deadline - now (CLOCK_MONOTONIC) plus ms */
+void resolver_deadline(struct timespec *, int ms);
 const char *dns_status_name(enum dns_status);
 /* dns_name_ok - can this be sent as a query name (lengths, labels) */
 int dns_name_ok(const char *name);

@@ -108,6 +108,7 @@ main(void)
 	srunner_add_suite(sr, mime_suite());
 	srunner_add_suite(sr, extspam_suite());
 	srunner_add_suite(sr, ratelimit_suite());
+	srunner_add_suite(sr, dnsbl_suite());
 	srunner_run_all(sr, CK_ENV);	/* CK_VERBOSITY=verbose: a line per test */
 	run = srunner_ntests_run(sr);
 	failed = srunner_ntests_failed(sr);

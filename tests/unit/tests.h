@@ -37,6 +37,7 @@ Suite *spam_suite(void);
 Suite *mime_suite(void);
 Suite *extspam_suite(void);
 Suite *ratelimit_suite(void);
+Suite *dnsbl_suite(void);
 
 /* write_file - a scratch file with the given text; returns its path */
 const char *write_file(const char *name, const char *text);

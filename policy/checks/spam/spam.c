@@ -137,11 +137,7 @@ spam_store(const struct conf *c, int write, int *absent, char *why,
 void
 spam_limits(const struct conf *c, struct mime_limits *l)
 {
-	mime_limits_default(l);
-	l->max_depth = c->mime_max_depth;
-	l->max_parts = c->mime_max_parts;
-	l->max_text = (size_t)c->mime_max_text;
-	l->max_links = (size_t)c->mime_max_links;
+	txn_mime_limits(c, l);
 }
 
 /* spam_has - the decoded text holds the string */
@@ -450,37 +446,29 @@ static void
 spam_builtin(struct txn *t)
 {
 	const struct conf *c = t->conf;
-	struct spool_view view;
-	struct mime_limits lim;
-	struct mime_doc doc;
+	const struct mime_doc *doc;
 
 	spam_size_rule(t);
-	spool_view(&t->spool, &view);
-	spam_limits(c, &lim);
+	/* the transaction's one walk (the URI blocklists read it too) */
+	if ((doc = txn_mime(t)) == NULL)
+		return;
 	if (t->size > c->spam_max_size) {
 		/* too big to walk: what the header fields say, no tokens */
-		struct spool_view head = view;
-
-		head.len = (size_t)t->header_bytes;
-		mime_walk(&head, &lim, &doc);
-		spam_header_rules(t, &doc);
-		mime_doc_free(&doc);
+		spam_header_rules(t, doc);
 		return;
 	}
-	mime_walk(&view, &lim, &doc);
-	if (spam_gtube(&doc))
+	if (spam_gtube(doc))
 		symbols_add(&t->symbols, "GTUBE", 0, "the GTUBE test string");
-	spam_header_rules(t, &doc);
-	spam_mime_rules(t, &doc);
+	spam_header_rules(t, doc);
+	spam_mime_rules(t, doc);
 	if (c->bayes) {
 		struct tokens tok;
 
 		tokens_init(&tok, (size_t)c->bayes_max_tokens);
-		tokens_from_doc(&tok, &doc);
+		tokens_from_doc(&tok, doc);
 		spam_bayes(t, &tok);
 		tokens_free(&tok);
 	}
-	mime_doc_free(&doc);
 }
 
 /*
