@@ -43,16 +43,6 @@
 CH_DIR= CH_NS= CH_KNOT_PID= CH_DKIM_PID= CH_DMARC_PID= CH_SPF_PID= CH_CLAM_PID=
 CH_SPAMD_PID= CH_SPAMASS_PID=
 
-# _ch_wait_sock PATH SECONDS PID - until PATH is a socket, while PID runs
-_ch_wait_sock() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		[ -S "$1" ] && return 0
-		kill -0 "$3" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
 # _ch_bg LOG CMD... - CMD in the background with umask 000 (Postfix's
 # smtpd connects as postfix); sets L_PID
 _ch_bg() {
@@ -216,7 +206,7 @@ EOF
 	for s in opendkim:$CH_DKIM_PID opendmarc:$CH_DMARC_PID spf:$CH_SPF_PID \
 		clamav-milter:$CH_CLAM_PID spamd:$CH_SPAMD_PID spamass:$CH_SPAMASS_PID; do
 		p=${s#*:} s=${s%%:*}
-		_ch_wait_sock "$CH_DIR/$s.sock" 60 "$p" ||
+		wait_socket "$CH_DIR/$s.sock" 60 "$p" ||
 			{ echo "chain.sh: $s did not start: $(tail -n 3 "$CH_DIR/$s".{log,out} "$CH_DIR/spamd/spamd.out" 2>/dev/null | grep -v '^$' | tail -n 3)" >&2; return 1; }
 	done
 	chmod 666 "$CH_DIR"/*.sock

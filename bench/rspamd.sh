@@ -41,16 +41,6 @@
 
 RS_DIR= RS_PID= RS_REDIS_PID=
 
-# _rs_wait_sock PATH SECONDS - until PATH is a socket
-_rs_wait_sock() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		[ -S "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 rs_socket() { echo "unix:$RS_DIR/run/proxy.sock"; }
 
 rs_start() {
@@ -126,7 +116,7 @@ EOF
 		--save '' --appendonly no --dir "$RS_DIR/redis" \
 		>"$RS_DIR/redis/redis.log" 2>&1 </dev/null &
 	RS_REDIS_PID=$!
-	_rs_wait_sock "$RS_DIR/redis/redis.sock" 10 || { echo "rspamd.sh: redis-server did not start" >&2; return 1; }
+	wait_socket "$RS_DIR/redis/redis.sock" 10 "$RS_REDIS_PID" || { echo "rspamd.sh: redis-server did not start" >&2; return 1; }
 	setsid rspamd -f -u _rspamd -g _rspamd -c "$RS_DIR/rspamd.conf" \
 		--var=LOCAL_CONFDIR="$RS_DIR/local" --var=DBDIR="$RS_DIR/db" \
 		--var=RUNDIR="$RS_DIR/run" --var=LOGDIR="$RS_DIR/log" \

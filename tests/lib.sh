@@ -142,3 +142,15 @@ rg_stop() {
 	RG_PID=
 	return $rc
 }
+
+# wait_socket PATH SECONDS [PID] - wait until PATH is a unix socket; 1 when
+# it is not there in time or PID (when given) exits first
+wait_socket() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ -S "$1" ] && return 0
+		[ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}

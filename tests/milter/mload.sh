@@ -14,16 +14,6 @@ make -s bench/mload bench/floor >"$dir/make.log" 2>&1 ||
 	{ t_fail milter/mload-build "$(tail -3 "$dir/make.log" | tr '\n' ' ')"; exit 0; }
 ML=$RG_BUILD/bench/mload
 
-# wait_sock PATH PID - until PATH is a socket (5 s), while PID runs
-wait_sock() {
-	local i
-	for ((i = 0; i < 50; i++)); do
-		[ -S "$1" ] && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
 # mload_case NAME ARGS... - one run; passes when it exits 0 with every
 # message answered (ok= equals msgs=, failed=0)
 mload_case() {
@@ -44,7 +34,7 @@ mload_case() {
 
 setsid "$RG_BUILD/bench/floor" -p "unix:$dir/floor.sock" >"$dir/floor.log" 2>&1 </dev/null &
 fpid=$!
-if wait_sock "$dir/floor.sock" "$fpid"; then
+if wait_socket "$dir/floor.sock" 5 "$fpid"; then
 	mload_case floor -s "unix:$dir/floor.sock" -c 8 -n 300 -p "$fpid"
 	mload_case floor-reuse -s "unix:$dir/floor.sock" -c 4 -n 300 -r
 	[ -f "$dir/mix/text.eml" ] && mload_case floor-mix -s "unix:$dir/floor.sock" -c 4 -n 300 -m "$dir/mix"
@@ -62,7 +52,7 @@ rg_conf "$conf" "socket=unix:$dir/rg.sock" "socket_mode=0600" "log_level=info" \
 	"spam=yes" "bayes_store=$dir/bayes"
 setsid "$RG_BIN" -c "$conf" -f >"$dir/rg.log" 2>&1 </dev/null &
 rpid=$!
-if wait_sock "$dir/rg.sock" "$rpid"; then
+if wait_socket "$dir/rg.sock" 10 "$rpid"; then
 	mload_case relayguard -s "unix:$dir/rg.sock" -c 8 -n 300 -p "$rpid"
 	[ -f "$dir/mix/text.eml" ] && mload_case relayguard-mix -s "unix:$dir/rg.sock" -c 4 -n 300 -m "$dir/mix" -p "$rpid"
 	[ -f "$dir/mix/text.eml" ] && mload_case relayguard-mix-reuse-auth -s "unix:$dir/rg.sock" -c 4 -n 300 -m "$dir/mix" -r -a
