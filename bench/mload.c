@@ -4,7 +4,8 @@
  * the way (issue 20).
  *
  * Usage: bench/mload -s SOCKET [-c CONN] [-n MSGS] [-m DIR] [-r]
- *                    [-p PID]... [-R RATE] [-t SECONDS] [-a] [-o] [-v]
+ *                    [-p PID]... [-R RATE] [-t SECONDS] [-a] [-o] [-v] [-S]
+ *                    [-l FILE]
  *
  *   -s SOCKET  the milter: inet:PORT@HOST (HOST an IPv4 address) or
  *              unix:PATH
@@ -29,6 +30,15 @@
  *              {auth_author} are sent with MAIL, as for submission
  *   -o         machine-readable output: one "key=value ..." line
  *   -v         print each failure as it happens
+ *   -l FILE    write the latency of every answered message to FILE, in ms,
+ *              one a line, in the order they were sent
+ *   -S         speak SMTP to an MTA instead (SOCKET its smtpd): the same
+ *              threads, mix, pacing and figures, a message sent as
+ *              EHLO client.bench.example, MAIL FROM:<sender@bench.example>,
+ *              RCPT TO:<x@sink.test>, DATA; its latency from connect (or
+ *              MAIL with -r) to the reply to "."; 2xx counts as accept,
+ *              4xx tempfail, 5xx reject (scripts/bench: latency through
+ *              Postfix at a given rate)
  *
  * The protocol, as Postfix 3.7 (milter_protocol = 6) drives it: OPTNEG
  * offering version 6, every action (SMFIF_ 0x1ff) and every protocol
@@ -138,6 +148,8 @@ struct kind {
 	char **hname, **hvalue;	/* hvalue with its leading white space */
 	char *body;
 	size_t body_len;
+	char *raw;		/* the whole message for SMTP: CRLF, dot-stuffed */
+	size_t raw_len;
 	atomic_int count[V_N];
 };
 
@@ -146,7 +158,8 @@ static struct {
 	int inet;
 	struct sockaddr_in sin;
 	struct sockaddr_un sun;
-	int conns, msgs, reuse, auth, out, verbose;
+	int conns, msgs, reuse, auth, out, verbose, smtp;
+	const char *latfile;
 	double rate, timeout;
 	pid_t pids[16];
 	int npids;
@@ -233,6 +246,31 @@ buf_str(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
+/* kind_raw - the message as DATA sends it: CRLF line ends, dot-stuffed */
+static void
+kind_raw(struct kind *k, const char *msg, size_t len)
+{
+	const char *p = msg, *end = msg + len;
+	struct buf r = { 0 };
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', end - p), *le;
+
+		if (!eol)
+			eol = end;
+		le = eol;
+		if (le > p && le[-1] == '\r')
+			le--;
+		if (*p == '.')
+			buf_str(&r, ".");
+		buf_add(&r, p, le - p);
+		buf_str(&r, "\r\n");
+		p = eol < end ? eol + 1 : end;
+	}
+	k->raw = r.p ? r.p : strdup("");
+	k->raw_len = r.len;
+}
+
 /* kind_parse - split a message (LF or CRLF) into a kind */
 static void
 kind_parse(struct kind *k, const char *name, const char *msg, size_t len)
@@ -294,6 +332,7 @@ kind_parse(struct kind *k, const char *name, const char *msg, size_t len)
 	}
 	k->body = body.p ? body.p : strdup("");
 	k->body_len = body.len;
+	kind_raw(k, msg, len);
 }
 
 /* mix_load - one kind per regular file of DIR, in name order */
@@ -767,6 +806,22 @@ count(long id, struct kind *k, int v, double t0)
 	atomic_fetch_add(&done_msgs, 1);
 }
 
+/* pace - with -R, wait until message ID's start time */
+static void
+pace(long id)
+{
+	double d;
+
+	if (cf.rate <= 0)
+		return;
+	d = t_start + id / cf.rate - now();
+	if (d > 0) {
+		struct timespec ts = { (time_t)d, (long)((d - (time_t)d) * 1e9) };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* worker - one connection's loop: claim the next message, send it */
 static void *
 worker(void *arg)
@@ -784,15 +839,7 @@ worker(void *arg)
 		if (id >= cf.msgs)
 			break;
 		k = &kinds[id % nkinds];
-		if (cf.rate > 0) {
-			double at = t_start + id / cf.rate, d = at - now();
-
-			if (d > 0) {
-				struct timespec ts = { (time_t)d, (long)((d - (time_t)d) * 1e9) };
-
-				nanosleep(&ts, NULL);
-			}
-		}
+		pace(id);
 		t0 = now();
 		if (!cf.reuse || s.fd < 0 || !open_hello) {
 			if (s.fd >= 0)
@@ -840,6 +887,170 @@ worker(void *arg)
 	}
 	sess_close(&s);
 	free(s.out.p);
+	return NULL;
+}
+
+/* ------------------------------------------------------------ SMTP -- */
+
+/* an SMTP connection with its read buffer */
+struct sconn {
+	int fd;
+	char rb[4096];
+	size_t rlen;
+};
+
+/* smtp_reply - read a (multi-line) reply; its code, -1 on error */
+static int
+smtp_reply(struct sconn *c)
+{
+	for (;;) {
+		char *nl;
+
+		while (!(nl = memchr(c->rb, '\n', c->rlen))) {
+			struct pollfd pf = { c->fd, POLLIN, 0 };
+			ssize_t n;
+
+			if (c->rlen == sizeof(c->rb))
+				c->rlen = 0;	/* an overlong line: its end will do */
+			if (poll(&pf, 1, (int)(cf.timeout * 1000)) <= 0)
+				return -1;
+			n = read(c->fd, c->rb + c->rlen, sizeof(c->rb) - c->rlen);
+			if (n <= 0)
+				return -1;
+			c->rlen += n;
+		}
+		{
+			size_t ll = nl - c->rb + 1;
+			int code = -1, last = 0;
+
+			if (ll >= 4 && c->rb[0] >= '2' && c->rb[0] <= '5') {
+				code = atoi(c->rb);
+				last = c->rb[3] != '-';
+			}
+			memmove(c->rb, nl + 1, c->rlen - ll);
+			c->rlen -= ll;
+			if (code < 0)
+				return -1;
+			if (last)
+				return code;
+		}
+	}
+}
+
+/* smtp_send - write N bytes; -1 on error */
+static int
+smtp_send(struct sconn *c, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(c->fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+/* smtp_cmd - a command line and its reply code */
+static int
+smtp_cmd(struct sconn *c, const char *line)
+{
+	if (smtp_send(c, line, strlen(line)) < 0)
+		return -1;
+	return smtp_reply(c);
+}
+
+/* smtp_open - connect, greeting, EHLO; 0 or -1 */
+static int
+smtp_open(struct sconn *c)
+{
+	int one = 1;
+
+	c->rlen = 0;
+	c->fd = socket(cf.inet ? AF_INET : AF_UNIX, SOCK_STREAM, 0);
+	if (c->fd < 0)
+		return -1;
+	if (cf.inet)
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->fd, cf.inet ? (struct sockaddr *)&cf.sin : (struct sockaddr *)&cf.sun,
+	    cf.inet ? sizeof(cf.sin) : sizeof(cf.sun)) < 0 || smtp_reply(c) != 220 ||
+	    smtp_cmd(c, "EHLO client.bench.example\r\n") != 250) {
+		close(c->fd);
+		c->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* smtp_verdict - a reply code as a verdict */
+static int
+smtp_verdict(int code)
+{
+	return code < 0 ? V_FAILED : code >= 500 ? V_REJECT : code >= 400 ? V_TEMPFAIL : V_ACCEPT;
+}
+
+/* smtp_message - one transaction; the verdict */
+static int
+smtp_message(struct sconn *c, struct kind *k)
+{
+	int r;
+
+	if ((r = smtp_cmd(c, "MAIL FROM:<sender@bench.example>\r\n")) != 250)
+		return smtp_verdict(r);
+	if ((r = smtp_cmd(c, "RCPT TO:<x@sink.test>\r\n")) != 250)
+		return smtp_verdict(r);
+	if ((r = smtp_cmd(c, "DATA\r\n")) != 354)
+		return r < 0 ? V_FAILED : smtp_verdict(r >= 400 ? r : 500);
+	if (smtp_send(c, k->raw, k->raw_len) < 0)
+		return V_FAILED;
+	return smtp_verdict(smtp_cmd(c, ".\r\n"));
+}
+
+/* smtp_worker - worker() for -S: the MTA's SMTP server instead of a milter */
+static void *
+smtp_worker(void *arg)
+{
+	struct sconn c = { -1, { 0 }, 0 };
+
+	(void)arg;
+	for (;;) {
+		long id = atomic_fetch_add(&next_msg, 1);
+		struct kind *k;
+		double t0;
+		int v;
+
+		if (id >= cf.msgs)
+			break;
+		k = &kinds[id % nkinds];
+		pace(id);
+		t0 = now();
+		if (c.fd < 0 && smtp_open(&c) < 0) {
+			if (cf.verbose)
+				fprintf(stderr, "mload: message %ld: cannot connect or EHLO\n", id);
+			count(id, k, V_FAILED, t0);
+			continue;
+		}
+		v = smtp_message(&c, k);
+		if (v == V_FAILED && cf.verbose)
+			fprintf(stderr, "mload: message %ld (%s): SMTP session failed\n", id, k->name);
+		count(id, k, v, t0);
+		if (v == V_FAILED || !cf.reuse) {
+			if (v != V_FAILED)
+				smtp_cmd(&c, "QUIT\r\n");
+			close(c.fd);
+			c.fd = -1;
+		} else if (v != V_ACCEPT && smtp_cmd(&c, "RSET\r\n") != 250) {
+			close(c.fd);
+			c.fd = -1;
+		}
+	}
+	if (c.fd >= 0) {
+		smtp_cmd(&c, "QUIT\r\n");
+		close(c.fd);
+	}
 	return NULL;
 }
 
@@ -969,7 +1180,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: mload -s SOCKET [-c CONN] [-n MSGS] [-m DIR] [-r] [-p PID]... "
-	    "[-R RATE] [-t SECONDS] [-a] [-o] [-v]\n");
+	    "[-R RATE] [-t SECONDS] [-a] [-o] [-v] [-S] [-l FILE]\n");
 	exit(2);
 }
 
@@ -986,7 +1197,7 @@ main(int argc, char **argv)
 	cf.conns = 10;
 	cf.msgs = 1000;
 	cf.timeout = 30;
-	while ((c = getopt(argc, argv, "s:c:n:m:rp:R:t:aov")) != -1) {
+	while ((c = getopt(argc, argv, "s:c:n:m:rp:R:t:aovSl:")) != -1) {
 		switch (c) {
 		case 's': sock = optarg; break;
 		case 'c': cf.conns = atoi(optarg); break;
@@ -1003,6 +1214,8 @@ main(int argc, char **argv)
 		case 'a': cf.auth = 1; break;
 		case 'o': cf.out = 1; break;
 		case 'v': cf.verbose = 1; break;
+		case 'S': cf.smtp = 1; break;
+		case 'l': cf.latfile = optarg; break;
 		default: usage();
 		}
 	}
@@ -1026,7 +1239,7 @@ main(int argc, char **argv)
 		die("cannot start the sampler");
 	t_start = now();
 	for (i = 0; i < cf.conns; i++)
-		if (pthread_create(&th[i], NULL, worker, NULL) != 0)
+		if (pthread_create(&th[i], NULL, cf.smtp ? smtp_worker : worker, NULL) != 0)
 			die("cannot start thread %d", i);
 	for (i = 0; i < cf.conns; i++)
 		pthread_join(th[i], NULL);
@@ -1046,6 +1259,15 @@ main(int argc, char **argv)
 	for (i = 0; i < cf.msgs; i++)
 		if (lat[i] >= 0)
 			ok[nok++] = lat[i];
+	if (cf.latfile) {
+		FILE *lf = fopen(cf.latfile, "w");
+
+		if (!lf)
+			die("%s: %s", cf.latfile, strerror(errno));
+		for (i = 0; i < nok; i++)
+			fprintf(lf, "%.3f\n", ok[i]);
+		fclose(lf);
+	}
 	qsort(ok, nok, sizeof(double), cmp_double);
 	{
 		double rate = elapsed > 0 ? cf.msgs / elapsed : 0;

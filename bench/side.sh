@@ -31,6 +31,13 @@
 # and bench/mload sends the whole mix, spam and EICAR included, counting
 # verdicts per kind.
 #
+# Latency at half of peak load (with --latency K > 0): after a round's
+# loads and the usual sequential latency samples, bench/mload -S sends each
+# mode max(K/ROUNDS, 5 seconds' worth) of the clean kinds through Postfix,
+# paced at half that mode's rate in the round, every message timed from
+# connect to the reply to "."; reported against Postfix alone at half its
+# own peak.  DNS answers are cached by then.
+#
 # bench/mload, once a round after the round's loads, the modes in the
 # round's order (--no-mload skips it): MESSAGES messages of the whole mix
 # over SESSIONS connections, one session a message, as fast as they go
@@ -262,6 +269,56 @@ side_mload_round() {
 	done
 }
 
+# side_half_latency MODE RATE K - latency through Postfix at half of the
+# mode's RATE: bench/mload -S paces max(K, 5 s worth) messages of the
+# clean kinds at RATE/2 over SESSIONS connections, one SMTP session a
+# message, each timed from connect to the reply to "."; appended to
+# $B/latency-half-MODE.txt.  Every message must be accepted and arrive.
+side_half_latency() {
+	local mode=$1 half n base out got k
+	half=$(awk -v r="$2" 'BEGIN { h = r / 2; if (h < 0.5) h = 0.5; printf "%.1f", h }')
+	n=$(awk -v h="$half" -v k="$3" 'BEGIN { n = int(h * 5); if (n < k) n = k; print n }')
+	if [ ! -d "$B/mix-clean" ]; then
+		mkdir -p "$B/mix-clean"
+		if [ -n "$MIX" ]; then
+			for k in ${MIX_KINDS//,/ }; do ln -s "$B/mix/$k.eml" "$B/mix-clean/$k.eml"; done
+		else
+			# smtp-source's kind of message: SIZE bytes of text
+			{ printf 'From: <%s>\nTo: <%s>\nSubject: latency\n\n' "$SENDER" "$RCPT"
+				head -c "$SIZE" /dev/zero | tr '\0' 'a' | fold -w 76; echo; } >"$B/mix-clean/text.eml"
+		fi
+	fi
+	set_mode "$mode"
+	base=$(sink_count)
+	out=$("$B/mload" -S -s "inet:$RG_SMTP_PORT@127.0.0.1" -c "$SESSIONS" -n "$n" -R "$half" \
+		-m "$B/mix-clean" -o -l "$B/latency-half-chunk.txt" 2>"$B/latency-half-$mode.err")
+	pf_wait_queue_empty 60
+	sleep 0.3
+	got=$(($(sink_count) - base))
+	if [ "$(kvget "$out" ok)" != "$n" ] || [ "$(printf '%s\n' "$out" | tr ' ' '\n' | grep -c '^v_.*_accept=')" = 0 ] ||
+		printf '%s\n' "$out" | tr ' ' '\n' | grep -qE '^v_.*_(reject|tempfail|failed)='; then
+		say "  latency at half load, $mode: not every message accepted: $out"
+		FAILED=1 LOST=1
+	elif [ "$got" -ne "$n" ]; then
+		say "  latency at half load, $mode: $got of $n delivered"
+		FAILED=1 LOST=1
+	fi
+	cat "$B/latency-half-chunk.txt" >>"$B/latency-half-$mode.txt"
+	SIDE_HALF[$mode]+=" $half"
+}
+declare -A SIDE_HALF=()
+# side_round R K - after round R's loads: latency at half of each mode's
+# rate of this round (K samples a mode, the round's order), then bench/mload
+side_round() {
+	local m
+	if [ "$2" -gt 0 ]; then
+		for m in "${order[@]}"; do side_half_latency "$m" "${this[$m]}" "$2"; done
+	fi
+	side_mload_round "$1"
+}
+# hlat MODE P - the P-th percentile of the half-load samples, in ms
+hlat() { grep '^[0-9.]*$' "$B/latency-half-$1.txt" 2>/dev/null | pct "$2"; }
+
 # side_med MODE KEY [FORMAT] - the median of a bench/mload figure
 side_med() { printf '%s\n' ${SIDE_ML[$1,$2]:-} | grep -v '^-1' | median "${3:-%.1f}"; }
 
@@ -277,6 +334,11 @@ side_summary() {
 	say "${p}rg-all / chain: $(ratio "${MED[rg-all]}" "${MED[chain]}") (target at least 25; per round:$(side_rr rg-all chain))"
 	[ -n "${AV_LOAD[rg-all]:-}" ] && say "${p}rg-all's engine load: $(av_load_text rg-all); RSS ${MEM0[rg-all]% *} kB at start, ${MEM1[rg-all]% *} kB after the last run (peak ${PEAK[rg-all]} kB): target under 100 MB plus the ClamAV engine"
 	say "${p}start-up: the chain ${SIDE_START[chain]:-} ms, Rspamd ${SIDE_START[rspamd]:-} ms (its hyperscan databases compiled); Rspamd $RS_LEARNED"
+	if [ "$LATENCY" -gt 0 ]; then
+		for m in "${MODES[@]}"; do
+			say "${p}latency at half of peak load, $m (about${SIDE_HALF[$m]:-} msg/s): p50 $(hlat "$m" 50) p99 $(hlat "$m" 99) ms; added vs alone p50 $(diff_ms "$(hlat "$m" 50)" "$(hlat alone 50)") p99 $(diff_ms "$(hlat "$m" 99)" "$(hlat alone 99)") ms$([ "$m" = rg-all ] && echo " (target p99 under 20 ms)")"
+		done
+	fi
 	[ -n "$MIX" ] && say "${p}loads: bench/mixsource over $MIX_KINDS of the mix ($MIX_INFO)"
 	if [ -n "$MLOAD" ]; then
 		for m in "${SIDE_ML_MODES[@]}"; do
