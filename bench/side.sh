@@ -107,16 +107,7 @@ side_pids() {
 	return 0
 }
 # side_cpu_ticks MODE - utime+stime+cutime+cstime over its process trees
-side_cpu_ticks() {
-	local p s t=0
-	for p in $(side_tree $(side_pids "$1")); do
-		s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-		s=${s##*) }
-		set -- $s
-		t=$((t + ${12} + ${13} + ${14} + ${15}))
-	done
-	echo "$t"
-}
+side_cpu_ticks() { side_tree_ticks $(side_pids "$1"); }
 # side_mem MODE - "RSS PSS" in kB summed over its process trees
 side_mem() {
 	local p
@@ -124,6 +115,54 @@ side_mem() {
 		cat "/proc/$p/smaps_rollup" 2>/dev/null
 	done | awk '/^Rss:/ { r += $2 } /^Pss:/ { p += $2 } END { print r + 0, p + 0 }'
 }
+# side_daemons MODE - "name:pid" of each daemon of a side mode
+side_daemons() {
+	case $1 in
+	chain) echo "opendkim:$CH_DKIM_PID opendmarc:$CH_DMARC_PID policyd-spf:$CH_SPF_PID clamav-milter:$CH_CLAM_PID spamass-milter:$CH_SPAMASS_PID spamd:$CH_SPAMD_PID clamd:${CLAMD_PID:-}" ;;
+	rspamd) echo "rspamd:$RS_PID redis-server:$RS_REDIS_PID clamd:${CLAMD_PID:-}" ;;
+	esac
+}
+# side_tree_ticks PID... - utime+stime+cutime+cstime of the process trees
+side_tree_ticks() {
+	local p s t=0
+	for p in $(side_tree "$@"); do
+		s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		s=${s##*) }
+		set -- $s
+		t=$((t + ${12} + ${13} + ${14} + ${15}))
+	done
+	echo "$t"
+}
+# side_snap MODE 0|1 [COUNT] - each daemon's CPU before (0) and after (1)
+# a run of COUNT messages: SIDE_DCPU[MODE,NAME] gets the run's µs per
+# message, SIDE_DMEM[MODE,NAME] the daemon's "RSS PSS" (its tree) after it
+declare -A SIDE_D0=() SIDE_DCPU=() SIDE_DMEM=()
+side_snap() {
+	local d name pid t hz
+	hz=$(getconf CLK_TCK)
+	for d in $(side_daemons "$1"); do
+		name=${d%%:*} pid=${d#*:}
+		[ -n "$pid" ] || continue
+		t=$(side_tree_ticks "$pid")
+		if [ "$2" = 0 ]; then
+			SIDE_D0[$1,$name]=$t
+		else
+			SIDE_DCPU[$1,$name]+=" $(awk -v d=$((t - ${SIDE_D0[$1,$name]:-0})) -v hz="$hz" -v n="$3" 'BEGIN { printf "%.0f", d * 1e6 / hz / n }')"
+			SIDE_DMEM[$1,$name]=$(for p in $(side_tree "$pid"); do cat "/proc/$p/smaps_rollup" 2>/dev/null; done |
+				awk '/^Rss:/ { r += $2 } /^Pss:/ { p += $2 } END { print r + 0, p + 0 }')
+		fi
+	done
+}
+# side_daemon_line MODE - each daemon's CPU per message and memory, in words
+side_daemon_line() {
+	local d name out=""
+	for d in $(side_daemons "$1"); do
+		name=${d%%:*}
+		out+="${out:+; }$name $(printf '%s\n' ${SIDE_DCPU[$1,$name]:-} | median %.0f) µs, RSS ${SIDE_DMEM[$1,$name]% *} kB, PSS ${SIDE_DMEM[$1,$name]#* } kB"
+	done
+	echo "$out"
+}
+
 # side_alive MODE - every daemon of the mode runs
 side_alive() {
 	case $1 in
@@ -329,10 +368,16 @@ side_summary() {
 	for m in "${SIDE_MODES[@]}"; do
 		say "$p$m / alone: $(ratio "${MED[$m]}" "${MED[alone]}") (per round:${PR_A[$m]}), / floor: $(ratio "${MED[$m]}" "${MED[floor]}") (per round:${PR_F[$m]}); CPU $(side_cpu_cell "$m") per message; memory $(side_mem_cell "$m")"
 	done
+	for m in chain rspamd; do
+		say "${p}$m per daemon (process trees; CPU per message, median of the rounds; memory after the last run): $(side_daemon_line "$m")"
+	done
 	say "${p}rg-all / floor: $(ratio "${MED[rg-all]}" "${MED[floor]}") (target at least 0.90)"
 	say "${p}rg-all / rspamd (ratio of the ratios to alone): $(ratio "${MED[rg-all]}" "${MED[rspamd]}") (target at least 2; per round:$(side_rr rg-all rspamd))"
 	say "${p}rg-all / chain: $(ratio "${MED[rg-all]}" "${MED[chain]}") (target at least 25; per round:$(side_rr rg-all chain))"
-	[ -n "${AV_LOAD[rg-all]:-}" ] && say "${p}rg-all's engine load: $(av_load_text rg-all); RSS ${MEM0[rg-all]% *} kB at start, ${MEM1[rg-all]% *} kB after the last run (peak ${PEAK[rg-all]} kB): target under 100 MB plus the ClamAV engine"
+	if [ -n "${AV_LOAD[rg-all]:-}" ]; then
+		x=$(echo "${AV_LOAD[rg-all]}" | awk '{ print $4 }')
+		say "${p}rg-all's engine load: $(av_load_text rg-all); RSS ${MEM0[rg-all]% *} kB at start, ${MEM1[rg-all]% *} kB after the last run (peak ${PEAK[rg-all]} kB), less the engine $(awk -v r="${PEAK[rg-all]}" -v e="$x" 'BEGIN { printf "%.0f", r / 1024 - e }') MB at the peak: target under 100 MB plus the ClamAV engine"
+	fi
 	say "${p}start-up: the chain ${SIDE_START[chain]:-} ms, Rspamd ${SIDE_START[rspamd]:-} ms (its hyperscan databases compiled); Rspamd $RS_LEARNED"
 	if [ "$LATENCY" -gt 0 ]; then
 		for m in "${MODES[@]}"; do
