@@ -38,6 +38,10 @@
 # connect to the reply to "."; reported against Postfix alone at half its
 # own peak.  DNS answers are cached by then.
 #
+# --side-soak SECONDS (e.g. 600): after the rounds, rg-all under bench/mload
+# for that long, the whole mix at 50 connections; its RSS must stay flat
+# (side_soak).
+#
 # bench/mload, once a round after the round's loads, the modes in the
 # round's order (--no-mload skips it): MESSAGES messages of the whole mix
 # over SESSIONS connections, one session a message, as fast as they go
@@ -358,6 +362,33 @@ side_round() {
 # hlat MODE P - the P-th percentile of the half-load samples, in ms
 hlat() { grep '^[0-9.]*$' "$B/latency-half-$1.txt" 2>/dev/null | pct "$2"; }
 
+# side_soak SECONDS - rg-all under bench/mload for SECONDS: the whole mix
+# at 50 connections (SESSIONS when more), in chunks of 2000 messages; its
+# RSS after each chunk.  Fails when a message fails, relayguard dies, or
+# its RSS after the last chunk exceeds that after the first by more than
+# RG_BENCH_RSS_SLACK_KB (the first chunk fills caches and arenas).
+SOAK_LINE=
+side_soak() {
+	local end c=0 out rss first= last pid=${AV_PIDS[rg-all]} conns=50 n=0 rates=""
+	[ "$SESSIONS" -gt 50 ] && conns=$SESSIONS
+	end=$(($(date +%s) + $1))
+	say "side soak: rg-all, bench/mload, the whole mix at $conns connections for $1 s"
+	while [ "$(date +%s)" -lt "$end" ]; do
+		c=$((c + 1))
+		out=$("$B/mload" -s "${SIDE_SOCK[rg-all]}" -c "$conns" -n 2000 -m "$B/mix" -o -p "$pid" 2>>"$B/side-soak.err")
+		[ $? = 0 ] || { say "  chunk $c FAILED: $out"; FAILED=1 LOST=1; break; }
+		mode_alive rg-all || { say "  rg-all DIED in chunk $c"; FAILED=1; break; }
+		rss=$(vm "$pid" VmRSS)
+		[ -n "$first" ] || first=$rss
+		last=$rss n=$((n + 2000)) rates+=" $(kvget "$out" msgs_per_s)"
+		say "  chunk $c: $(kvget "$out" msgs_per_s) msg/s, p99 $(kvget "$out" p99_ms) ms, RSS $rss kB"
+	done
+	SOAK_LINE="rg-all soak ($1 s, $conns connections, the whole mix): $n messages in $c chunks, msg/s per chunk:$rates; RSS after the first chunk ${first:-?} kB, after the last ${last:-?} kB (growth $(( ${last:-0} - ${first:-0} )) kB, allowed $RSS_SLACK_KB)"
+	say "  $SOAK_LINE"
+	[ -n "$first" ] && [ $((last - first)) -gt "$RSS_SLACK_KB" ] && { say "  RSS GREW"; FAILED=1; }
+	return 0
+}
+
 # side_med MODE KEY [FORMAT] - the median of a bench/mload figure
 side_med() { printf '%s\n' ${SIDE_ML[$1,$2]:-} | grep -v '^-1' | median "${3:-%.1f}"; }
 
@@ -384,6 +415,7 @@ side_summary() {
 			say "${p}latency at half of peak load, $m (about${SIDE_HALF[$m]:-} msg/s): p50 $(hlat "$m" 50) p99 $(hlat "$m" 99) ms; added vs alone p50 $(diff_ms "$(hlat "$m" 50)" "$(hlat alone 50)") p99 $(diff_ms "$(hlat "$m" 99)" "$(hlat alone 99)") ms$([ "$m" = rg-all ] && echo " (target p99 under 20 ms)")"
 		done
 	fi
+	[ -n "$SOAK_LINE" ] && say "$p$SOAK_LINE"
 	[ -n "$MIX" ] && say "${p}loads: bench/mixsource over $MIX_KINDS of the mix ($MIX_INFO)"
 	if [ -n "$MLOAD" ]; then
 		for m in "${SIDE_ML_MODES[@]}"; do
