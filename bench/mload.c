@@ -51,7 +51,10 @@
  * answer (SMFIP_NR_*, SMFIP_NOHREPL) is not waited for; SMFIR_SKIP ends
  * the body early; with SMFIP_HDR_LEADSPC header values keep the space
  * after the colon.  The macros sent are the ones Postfix sends by
- * default (milter_*_macros) plus {client_addr} and {client_name}; the
+ * default (postconf -d milter_*_macros: connect j {daemon_name}
+ * {daemon_addr} v _, MAIL i and {mail_*} (and {auth_*} with -a), RCPT i
+ * and {rcpt_*}, DATA, end of headers and end of message i; none at HELO
+ * without TLS) plus {client_addr} and {client_name} at connect; the
  * milter's SMFIM_ lists, if any, are read and ignored.
  *
  * The verdict of a message is the first reply other than CONTINUE
@@ -722,10 +725,9 @@ sess_message(struct sess *s, struct kind *k, int *v, long id)
 		"{mail_host}", "bench.example", "{mail_mailer}", "smtp", NULL
 	};
 	const char *rcpt_macros[] = {
-		"{rcpt_addr}", "x@sink.test", "{rcpt_host}", "sink.test", "{rcpt_mailer}", "smtp", NULL
+		"i", qid, "{rcpt_addr}", "x@sink.test", "{rcpt_host}", "sink.test", "{rcpt_mailer}", "smtp", NULL
 	};
 	const char *data_macros[] = { "i", qid, NULL };
-	const char *none[] = { NULL };
 	int r, q = 0, lead = (s->proto & P_HDR_LEADSPC) != 0;
 	size_t off;
 
@@ -768,7 +770,7 @@ sess_message(struct sess *s, struct kind *k, int *v, long id)
 		}
 	}
 	if (!(s->proto & P_NOEOH)) {
-		macro(s, C_EOH, none);
+		macro(s, C_EOH, data_macros);
 		pkt(s, C_EOH, NULL, 0);
 		if ((r = step(s, P_NR_EOH, v)) != S_CONT)
 			return r;
