@@ -180,3 +180,15 @@ rg_node_start() {
 	wait_port "$3" 60 || return 1
 	eval "PID_$1=$pid"
 }
+
+# wait_socket PATH SECONDS [PID] - wait until PATH is a unix socket; 1 when
+# it is not there in time or PID (when given) exits first
+wait_socket() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ -S "$1" ] && return 0
+		[ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
