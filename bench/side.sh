@@ -10,8 +10,8 @@
 #            (MAIL FROM and HELO), DKIM, DMARC, the virus scan in process
 #            with the generated database (--av-sigs, default 100,000), the
 #            spam engine on the store scripts/bench trained (rg-spam's;
-#            an empty one with --no-spam); blocklists and rate limits go
-#            where side_rg_conf says
+#            an empty one with --no-spam); the DNS blocklists, rate
+#            limits and the brake of rg_conf_write (scripts/bench)
 #   chain    bench/chain.sh: OpenDKIM, OpenDMARC, policyd-spf,
 #            clamav-milter and spamass-milter + spamd
 #   rspamd   bench/rspamd.sh: rspamd_proxy in milter mode, Bayes in redis
@@ -185,11 +185,8 @@ dkim = yes
 dmarc = yes
 spam = yes
 bayes_store = $([ -n "$SPAM" ] && echo "$SP/store-1" || echo "$B/side/bayes")
-# ---- every check: blocklists (DNSBL) and rate limits -------------------
-# (issue 20) the keys of the DNSBL and rate-limit checks go here once they
-# are on main, e.g. dnsbl = yes, dnsbl_zones = ..., ratelimit = yes, ...;
-# their DNS data go into the bench's zone (scripts/bench, "DNS:")
-# ------------------------------------------------------------------------
+# the DNS blocklists (dnsbl_list, answers cached from the bench's zone),
+# the rate limits and the brake come from rg_conf_write
 EOF
 	sed -i '0,/^spam = no$/{/^spam = no$/d}' "$1"
 }
@@ -453,8 +450,8 @@ side_report() {
 	say "Same Postfix, same rounds, same messages$([ -n "$MIX" ] && echo " (bench/mkmix's $MIX_KINDS, one smtp-source -F a kind)"), same DNS (the bench's knot; the chain's"
 	say "resolv.conf-only daemons in a network namespace with a knotd serving a copy of the zone), same"
 	say "$(sigs_label)-signature database (relayguard in process; the chain and Rspamd through one clamd)."
-	say "rg-all: relayguard with the sender gate, SPF, DKIM, DMARC, AV and the spam engine (blocklists and"
-	say "rate limits not yet on main).  The chain: OpenDKIM (verify, TestPublicKeys), OpenDMARC, policyd-spf,"
+	say "rg-all: relayguard with the sender gate, SPF, DKIM, DMARC, AV, the spam engine, DNS blocklists"
+	say "(cached answers), rate limits and the brake.  The chain: OpenDKIM (verify, TestPublicKeys), OpenDMARC, policyd-spf,"
 	say "clamav-milter, spamass-milter + spamd (SpamAssassin untrained).  Rspamd: rspamd_proxy in milter mode"
 	say "(self scan, $(nproc) workers), SPF/DKIM/DMARC, antivirus on clamd, $RS_LEARNED."
 	say ""
