@@ -393,34 +393,16 @@ dnslist_ip_name(const struct netaddr *a, const char *zone, char *out,
 {
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 					    0xff, 0xff };
-	const uint8_t *v4 = NULL;
-	size_t o = 0;
-	int n;
+	struct netaddr v4;
 
-	if (a->family == AF_INET)
-		v4 = a->addr;
-	else if (a->family == AF_INET6 && memcmp(a->addr, mapped, 12) == 0)
-		v4 = a->addr + 12;
-	if (v4 != NULL) {
-		n = snprintf(out, size, "%u.%u.%u.%u.%s", v4[3], v4[2], v4[1],
-			     v4[0], zone);
-	} else if (a->family == AF_INET6) {
-		static const char hex[] = "0123456789abcdef";
-
-		if (size < 65)
-			return -1;
-		for (int i = 15; i >= 0; i--) {
-			out[o++] = hex[a->addr[i] & 0xf];
-			out[o++] = '.';
-			out[o++] = hex[a->addr[i] >> 4];
-			out[o++] = '.';
-		}
-		n = snprintf(out + o, size - o, "%s", zone);
-		n = n < 0 ? n : n + (int)o;
-	} else {
-		return -1;
+	if (a->family == AF_INET6 && memcmp(a->addr, mapped, 12) == 0) {
+		/* ::ffff:a.b.c.d is listed as a.b.c.d */
+		memset(&v4, 0, sizeof(v4));
+		v4.family = AF_INET;
+		memcpy(v4.addr, a->addr + 12, 4);
+		a = &v4;
 	}
-	if (n < 0 || (size_t)n >= size || !dns_name_ok(out))
+	if (netaddr_reverse(a, zone, out, size) != 0 || !dns_name_ok(out))
 		return -1;
 	return 0;
 }

@@ -145,3 +145,28 @@ netlist_match(const struct netlist *list, const struct netaddr *a)
 	}
 	return 0;
 }
+
+int
+netaddr_reverse(const struct netaddr *a, const char *suffix, char *out,
+		size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	int n;
+
+	if (a->family == AF_INET) {
+		n = snprintf(out, size, "%u.%u.%u.%u.%s", a->addr[3],
+			     a->addr[2], a->addr[1], a->addr[0], suffix);
+		return n < 0 || (size_t)n >= size ? -1 : 0;
+	}
+	if (a->family != AF_INET6 || size < 65)
+		return -1;
+	for (int i = 15; i >= 0; i--) {
+		out[o++] = hex[a->addr[i] & 0xf];
+		out[o++] = '.';
+		out[o++] = hex[a->addr[i] >> 4];
+		out[o++] = '.';
+	}
+	n = snprintf(out + o, size - o, "%s", suffix);
+	return n < 0 || (size_t)n >= size - o ? -1 : 0;
+}

@@ -31,6 +31,14 @@ struct netlist {
 int netaddr_parse(const char *, struct netaddr *);
 /* netaddr_format - netaddr to text (INET6_ADDRSTRLEN bytes suffice) */
 void netaddr_format(const struct netaddr *, char *, size_t);
+/*
+ * netaddr_reverse - the address as DNS labels in reverse, then suffix
+ * (RFC 5782, RFC 3596): IPv4 "4.3.2.1.SUFFIX", IPv6 32 nibbles
+ * "b.a.9.8...SUFFIX" (an IPv4-mapped IPv6 address as IPv6: callers that
+ * want its IPv4 name pass that); 0, or -1 when out is too small
+ */
+int netaddr_reverse(const struct netaddr *, const char *suffix, char *out,
+		    size_t size);
 /* netlist_parse - parse a list; on error writes why into err, returns -1 */
 int netlist_parse(const char *, struct netlist *, char *err, size_t errlen);
 void netlist_free(struct netlist *);

@@ -60,6 +60,28 @@ START_TEST(test_bad_list)
 }
 END_TEST
 
+/* reversed names: IPv4 octets, IPv6 nibbles, a buffer too small */
+START_TEST(test_reverse)
+{
+	struct netaddr a;
+	char out[128], small[20];
+
+	ck_assert_int_eq(netaddr_parse("192.0.2.1", &a), 0);
+	ck_assert_int_eq(netaddr_reverse(&a, "in-addr.arpa", out,
+					 sizeof(out)), 0);
+	ck_assert_str_eq(out, "1.2.0.192.in-addr.arpa");
+	ck_assert_int_eq(netaddr_parse("2001:db8::1", &a), 0);
+	ck_assert_int_eq(netaddr_reverse(&a, "zen.test", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0"
+			 ".8.b.d.0.1.0.0.2.zen.test");
+	ck_assert_int_eq(netaddr_reverse(&a, "zen.test", small,
+					 sizeof(small)), -1);
+	ck_assert_int_eq(netaddr_parse("192.0.2.1", &a), 0);
+	ck_assert_int_eq(netaddr_reverse(&a, "a-long-zone.example", small,
+					 sizeof(small)), -1);
+}
+END_TEST
+
 START_TEST(test_bad_addr)
 {
 	struct netaddr a;
@@ -87,6 +109,7 @@ netaddr_suite(void)
 	tcase_add_loop_test(tc, test_bad_list, 0,
 			    sizeof(bad_lists) / sizeof(bad_lists[0]));
 	tcase_add_test(tc, test_bad_addr);
+	tcase_add_test(tc, test_reverse);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -280,22 +280,9 @@ spf_fold(struct netaddr *ip)
 static void
 spf_reverse_name(const struct netaddr *ip, char *buf, size_t size)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	if (ip->family == AF_INET) {
-		snprintf(buf, size, "%u.%u.%u.%u.in-addr.arpa", ip->addr[3],
-			 ip->addr[2], ip->addr[1], ip->addr[0]);
-		return;
-	}
-	for (int i = 15; i >= 0 && o + 4 < size; i--) {
-		buf[o++] = hex[ip->addr[i] & 0xf];
-		buf[o++] = '.';
-		buf[o++] = hex[ip->addr[i] >> 4];
-		buf[o++] = '.';
-	}
-	buf[o] = '\0';
-	util_strlcpy(buf + o, "ip6.arpa", size - o);
+	if (netaddr_reverse(ip, ip->family == AF_INET ? "in-addr.arpa" :
+			    "ip6.arpa", buf, size) != 0 && size > 0)
+		buf[0] = '\0';
 }
 
 /* ---------------------------------------------------------------------
