@@ -105,7 +105,8 @@ static const struct weight_def weights_defs[] = {
 	{ "RECEIVED_MALFORMED", 0.5, "a Received field without by or date" },
 	{ "RSPAMD", 1.0, "Rspamd's score (times rspamd_weight)" },
 	{ "RSPAMD_ERROR", 0, "Rspamd gave no usable answer in time" },
-	{ "RSPAMD_SKIPPED", 0, "not sent to Rspamd: over rspamd_max_size" },
+	{ "RSPAMD_SKIPPED", 0, "not sent to Rspamd: over rspamd_max_size, "
+	  "or a virus" },
 	{ "SENDER_ADDR_TOO_LONG", 0, "a sender over 4096 bytes" },
 	{ "SENDER_HEADER_INVALID", 0, "the Sender field does not parse" },
 	{ "SENDER_HEADER_MISMATCH", 0, "Sender is not owned by the login" },
@@ -122,7 +123,8 @@ static const struct weight_def weights_defs[] = {
 	{ "SIZE_TINY", 0, "under 1 kB" },
 	{ "SPAMD", 1.0, "spamd's score (times spamd_weight)" },
 	{ "SPAMD_ERROR", 0, "spamd gave no usable answer in time" },
-	{ "SPAMD_SKIPPED", 0, "not sent to spamd: over spamd_max_size" },
+	{ "SPAMD_SKIPPED", 0, "not sent to spamd: over spamd_max_size, "
+	  "or a virus" },
 	{ "SPAM_ERROR", 0, "the token store could not be read" },
 	{ "SPAM_QUARANTINE", 0, "the score reached spam_quarantine_score" },
 	{ "SPAM_REJECT", 0, "the score reached spam_reject_score" },

@@ -70,6 +70,12 @@ never="RSPAMD_ERROR
 symbol: RSPAMD "
 scenario rspamd-max-size "$K rspamd_max_size=2k" "$IN" <"$dir/big.eml"
 has rspamd-max-size '^symbol: RSPAMD_SKIPPED 0\.00 [0-9]+ bytes over rspamd_max_size 2048$' skipped
+# a virus: refused by the scan, not sent to Rspamd
+want="verdict: reject"
+never="RSPAMD_ERROR
+symbol: RSPAMD "
+scenario rspamd-virus-skipped "$K av=yes clamav_database=$RG_TOP/conf/clamav" "$IN" < <("$RG_TOP/tests/tools/mkvirus" plain)
+has rspamd-virus-skipped '^symbol: RSPAMD_SKIPPED 0\.00 a virus \(Eicar[^)]*\): not sent$' skipped
 # ... and under it, from a spool on disk (spool_memory_max 1k): sent whole
 want="verdict: accept"
 never="RSPAMD_SKIPPED

@@ -132,3 +132,15 @@ extspam_fail(struct txn *t, const char *sym, const char *engine,
 	log_warn("%s: %s %s: %s", *t->queue_id ? t->queue_id : "NOQUEUE",
 		 engine, server, clean);
 }
+
+int
+extspam_virus_skip(struct txn *t, const char *skipped_sym)
+{
+	const struct symbol *v = symbols_find(&t->symbols, "AV_VIRUS");
+
+	if (v == NULL)
+		return 0;
+	symbols_add(&t->symbols, skipped_sym, 0, "a virus (%s): not sent",
+		    v->detail);
+	return 1;
+}

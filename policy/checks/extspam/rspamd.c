@@ -280,6 +280,8 @@ rspamd_eom(struct txn *t)
 		return;
 	if (t->mode == TXN_OUTBOUND && !c->rspamd_outbound)
 		return;
+	if (extspam_virus_skip(t, "RSPAMD_SKIPPED"))
+		return;
 	spool_view(&t->spool, &view);
 	if ((long long)view.len > c->rspamd_max_size) {
 		symbols_add(&t->symbols, "RSPAMD_SKIPPED", 0, "%zu bytes over "

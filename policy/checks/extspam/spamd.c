@@ -235,6 +235,8 @@ spamd_eom(struct txn *t)
 		return;
 	if (t->mode == TXN_OUTBOUND && !c->spamd_outbound)
 		return;
+	if (extspam_virus_skip(t, "SPAMD_SKIPPED"))
+		return;
 	spool_view(&t->spool, &view);
 	spamd_received(t, received, sizeof(received));
 	total = strlen(received) + view.len;
