@@ -5,7 +5,7 @@
  *
  * Usage: bench/mload -s SOCKET [-c CONN] [-n MSGS] [-m DIR] [-r]
  *                    [-p PID]... [-R RATE] [-t SECONDS] [-a] [-o] [-v] [-S]
- *                    [-l FILE]
+ *                    [-l FILE] [-u]
  *
  *   -s SOCKET  the milter: inet:PORT@HOST (HOST an IPv4 address) or
  *              unix:PATH
@@ -32,6 +32,15 @@
  *   -v         print each failure as it happens
  *   -l FILE    write the latency of every answered message to FILE, in ms,
  *              one a line, in the order they were sent
+ *   -u         unique messages: every occurrence of the marker
+ *              XRGUNIQUEMARKERX (16 characters of the base64 alphabet, so
+ *              that it may stand inside a base64 line) in a header value
+ *              or the body is replaced by a token of the same length
+ *              made of the message's number and the run's seed; without
+ *              it every copy of a kind is identical, and filters that
+ *              cache verdicts by digest (Rspamd's antivirus module, the
+ *              clean-file cache of ClamAV) answer most of a run from
+ *              their cache, which real mail does not allow
  *   -S         speak SMTP to an MTA instead (SOCKET its smtpd): the same
  *              threads, mix, pacing and figures, a message sent as
  *              EHLO client.bench.example, MAIL FROM:<sender@bench.example>,
@@ -79,6 +88,8 @@
  * connection, a closed connection, a timeout, a protocol error), 2 for a
  * usage error.
  */
+#include "config.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -161,7 +172,8 @@ static struct {
 	int inet;
 	struct sockaddr_in sin;
 	struct sockaddr_un sun;
-	int conns, msgs, reuse, auth, out, verbose, smtp;
+	int conns, msgs, reuse, auth, out, verbose, smtp, unique;
+	uint64_t seed;
 	const char *latfile;
 	double rate, timeout;
 	pid_t pids[16];
@@ -336,6 +348,80 @@ kind_parse(struct kind *k, const char *name, const char *msg, size_t len)
 	k->body = body.p ? body.p : strdup("");
 	k->body_len = body.len;
 	kind_raw(k, msg, len);
+}
+
+/* the marker that -u replaces, and its length */
+#define UNIQ_MARK	"XRGUNIQUEMARKERX"
+#define UNIQ_LEN	16
+
+/* uniq_token - message id's token: 6 base-62 digits of the id, then 10
+ * of a hash of the id and the run's seed (UNIQ_LEN characters, no NUL) */
+static void
+uniq_token(long id, char *tok)
+{
+	static const char a62[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	uint64_t v = (uint64_t)id, h = cf.seed ^ ((uint64_t)id * 0x9e3779b97f4a7c15ULL);
+	int i;
+
+	for (i = 5; i >= 0; i--, v /= 62)
+		tok[i] = a62[v % 62];
+	/* splitmix64's finaliser */
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	for (i = 6; i < UNIQ_LEN; i++, h /= 62)
+		tok[i] = a62[h % 62];
+}
+
+/* uniq_copy - a copy of p (len bytes, plus a NUL) with every marker
+ * replaced by tok */
+static char *
+uniq_copy(const char *p, size_t len, const char *tok)
+{
+	char *c = xmalloc(len + 1), *m = c;
+
+	memcpy(c, p, len);
+	c[len] = '\0';
+	while ((m = memmem(m, len - (m - c), UNIQ_MARK, UNIQ_LEN)) != NULL) {
+		memcpy(m, tok, UNIQ_LEN);
+		m += UNIQ_LEN;
+	}
+	return c;
+}
+
+/* uniq_kind - with -u, message id's copy of kind k in *u (returned);
+ * without, k itself.  uniq_free() releases the copy. */
+static struct kind *
+uniq_kind(struct kind *k, long id, struct kind *u)
+{
+	char tok[UNIQ_LEN];
+	int i;
+
+	if (!cf.unique)
+		return k;
+	uniq_token(id, tok);
+	*u = *k;
+	u->body = uniq_copy(k->body, k->body_len, tok);
+	u->raw = uniq_copy(k->raw, k->raw_len, tok);
+	u->hvalue = xmalloc((k->nhdr ? k->nhdr : 1) * sizeof(char *));
+	for (i = 0; i < k->nhdr; i++)
+		u->hvalue[i] = uniq_copy(k->hvalue[i], strlen(k->hvalue[i]), tok);
+	return u;
+}
+
+static void
+uniq_free(struct kind *k, struct kind *u)
+{
+	int i;
+
+	if (u == k)
+		return;
+	for (i = 0; i < u->nhdr; i++)
+		free(u->hvalue[i]);
+	free(u->hvalue);
+	free(u->body);
+	free(u->raw);
 }
 
 /* mix_load - one kind per regular file of DIR, in name order */
@@ -834,7 +920,7 @@ worker(void *arg)
 	(void)arg;
 	for (;;) {
 		long id = atomic_fetch_add(&next_msg, 1);
-		struct kind *k;
+		struct kind *k, *u, ucopy;
 		double t0;
 		int v = V_CONTINUE, r;
 
@@ -863,7 +949,9 @@ worker(void *arg)
 			}
 			open_hello = 1;
 		}
-		r = sess_message(&s, k, &v, id);
+		u = uniq_kind(k, id, &ucopy);
+		r = sess_message(&s, u, &v, id);
+		uniq_free(k, u);
 		if (r == S_ERR) {
 			if (cf.verbose)
 				fprintf(stderr, "mload: message %ld (%s): connection failed\n", id, k->name);
@@ -1020,7 +1108,7 @@ smtp_worker(void *arg)
 	(void)arg;
 	for (;;) {
 		long id = atomic_fetch_add(&next_msg, 1);
-		struct kind *k;
+		struct kind *k, *u, ucopy;
 		double t0;
 		int v;
 
@@ -1035,7 +1123,9 @@ smtp_worker(void *arg)
 			count(id, k, V_FAILED, t0);
 			continue;
 		}
-		v = smtp_message(&c, k);
+		u = uniq_kind(k, id, &ucopy);
+		v = smtp_message(&c, u);
+		uniq_free(k, u);
 		if (v == V_FAILED && cf.verbose)
 			fprintf(stderr, "mload: message %ld (%s): SMTP session failed\n", id, k->name);
 		count(id, k, v, t0);
@@ -1182,7 +1272,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: mload -s SOCKET [-c CONN] [-n MSGS] [-m DIR] [-r] [-p PID]... "
-	    "[-R RATE] [-t SECONDS] [-a] [-o] [-v] [-S] [-l FILE]\n");
+	    "[-R RATE] [-t SECONDS] [-a] [-o] [-v] [-S] [-l FILE] [-u]\n");
 	exit(2);
 }
 
@@ -1199,7 +1289,7 @@ main(int argc, char **argv)
 	cf.conns = 10;
 	cf.msgs = 1000;
 	cf.timeout = 30;
-	while ((c = getopt(argc, argv, "s:c:n:m:rp:R:t:aovSl:")) != -1) {
+	while ((c = getopt(argc, argv, "s:c:n:m:rp:R:t:aovSl:u")) != -1) {
 		switch (c) {
 		case 's': sock = optarg; break;
 		case 'c': cf.conns = atoi(optarg); break;
@@ -1218,6 +1308,7 @@ main(int argc, char **argv)
 		case 'v': cf.verbose = 1; break;
 		case 'S': cf.smtp = 1; break;
 		case 'l': cf.latfile = optarg; break;
+		case 'u': cf.unique = 1; break;
 		default: usage();
 		}
 	}
@@ -1225,6 +1316,7 @@ main(int argc, char **argv)
 		usage();
 	set_socket(sock);
 	signal(SIGPIPE, SIG_IGN);
+	cf.seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(now() * 1e9);
 	if (mixdir)
 		mix_load(mixdir);
 	else

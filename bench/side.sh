@@ -24,12 +24,16 @@
 # The message mix (--mix, the default with --side; --no-mix keeps
 # smtp-source's generated messages): bench/mkmix writes RG_BENCH_TMP/mix;
 # its DKIM key goes into the bench's zone (and OpenDKIM's TestPublicKeys);
-# every mode's load is bench/mixsource over the kinds every setup delivers
-# (--mix-kinds, default text,html,multipart,dkim); the kinds a filter
-# rejects (spam, EICAR) are not in the Postfix loads, since smtp-source
-# stops at the first 5xx: each setup must reject EICAR before the loads,
-# and bench/mload sends the whole mix, spam and EICAR included, counting
-# verdicts per kind.
+# every mode's load is bench/mload -S -u over the kinds every setup
+# delivers (--mix-kinds, default text,html,multipart,dkim, in turn, over
+# SESSIONS connections, one SMTP session a message), every message made
+# unique where mkmix put its marker (Message-ID, X-Bench-Id, the text and
+# the first line of each attachment's base64), so that no filter answers
+# from a cache of digests (Rspamd's antivirus cache, ClamAV's clean-file
+# cache); the kinds a filter rejects (spam, EICAR) are not in the Postfix
+# loads, which must deliver every message: each setup must reject EICAR
+# before the loads, and bench/mload sends the whole mix, spam and EICAR
+# included, counting verdicts per kind.
 #
 # Latency at half of peak load (with --latency K > 0): after a round's
 # loads and the usual sequential latency samples, bench/mload -S sends each
@@ -200,6 +204,7 @@ side_setup() {
 		die "bench/mkmix failed: $(tail -n 2 "$B/side/mkmix.log")"
 	MIX_INFO=$(tail -n 1 "$B/side/mkmix.log" | sed "s|$B/mix|RG_BENCH_TMP/mix|")
 	for k in ${MIX_KINDS//,/ }; do [ -f "$B/mix/$k.eml" ] || die "--mix-kinds: no kind $k in bench/mkmix's mix"; done
+	side_mix_clean
 	cat "$B/mix/keys/dkim.zone" >>"$(dns_zone_file)"
 	dns_reload >>"$B/setup.log" 2>&1 || die "dns_reload failed: $(tail -3 "$B/setup.log")"
 	# the generated database, and a clamd on it for the chain and Rspamd
@@ -290,7 +295,7 @@ side_mload_round() {
 	[ -n "$MLOAD" ] || return 0
 	for ((i = 0; i < n; i++)); do
 		m=${SIDE_ML_MODES[(i + r - 1) % n]}
-		out=$("$B/mload" -s "${SIDE_SOCK[$m]}" -c "$SESSIONS" -n "$MESSAGES" -m "$B/mix" -o \
+		out=$("$B/mload" -s "${SIDE_SOCK[$m]}" -c "$SESSIONS" -n "$MESSAGES" -m "$B/mix" -u -o \
 			$(side_mload_pids "$m") 2>"$B/mload-$m-$r.err")
 		[ $? = 0 ] || { FAILED=1 LOST=1; say "  mload $m: FAILED: $out $(tail -n 2 "$B/mload-$m-$r.err")"; }
 		rate=$(kvget "$out" msgs_per_s)
@@ -301,12 +306,28 @@ side_mload_round() {
 		SIDE_ML[$m,verdicts]=$(printf '%s\n' "$out" | tr ' ' '\n' | grep '^v_' | tr '\n' ' ')
 		say "  mload $m: $rate msg/s, p50 $(kvget "$out" p50_ms) p99 $(kvget "$out" p99_ms) ms, CPU $(kvget "$out" cpu_us_per_msg) us/msg, peak RSS $(kvget "$out" peak_rss_kb) kB"
 		out=$("$B/mload" -s "${SIDE_SOCK[$m]}" -c "$SESSIONS" -n $((MESSAGES / 2 > 0 ? MESSAGES / 2 : 1)) \
-			-m "$B/mix" -R "$half" -o 2>"$B/mload-$m-$r-half.err")
+			-m "$B/mix" -u -R "$half" -o 2>"$B/mload-$m-$r-half.err")
 		[ $? = 0 ] || { FAILED=1 LOST=1; say "  mload $m at half load: FAILED: $out"; }
 		SIDE_ML[$m,hp50]+=" $(kvget "$out" p50_ms)" SIDE_ML[$m,hp99]+=" $(kvget "$out" p99_ms)"
 		say "  mload $m at $half msg/s: p50 $(kvget "$out" p50_ms) p99 $(kvget "$out" p99_ms) ms"
 		mode_alive "$m" || { say "  $m DIED under bench/mload"; FAILED=1; }
 	done
+}
+
+# side_mix_clean - RG_BENCH_TMP/mix-clean: the kinds of the Postfix loads
+# (--mix-kinds of the mix, or with --no-mix a text of SIZE bytes as
+# smtp-source sends), for bench/mload -S
+side_mix_clean() {
+	local k
+	[ -d "$B/mix-clean" ] && return 0
+	mkdir -p "$B/mix-clean"
+	if [ -n "$MIX" ]; then
+		for k in ${MIX_KINDS//,/ }; do ln -s "$B/mix/$k.eml" "$B/mix-clean/$k.eml"; done
+	else
+		# smtp-source's kind of message: SIZE bytes of text
+		{ printf 'From: <%s>\nTo: <%s>\nSubject: latency\n\n' "$SENDER" "$RCPT"
+			head -c "$SIZE" /dev/zero | tr '\0' 'a' | fold -w 76; echo; } >"$B/mix-clean/text.eml"
+	fi
 }
 
 # side_half_latency MODE RATE K - latency through Postfix at half of the
@@ -318,20 +339,11 @@ side_half_latency() {
 	local mode=$1 half n base out got k
 	half=$(awk -v r="$2" 'BEGIN { h = r / 2; if (h < 0.5) h = 0.5; printf "%.1f", h }')
 	n=$(awk -v h="$half" -v k="$3" 'BEGIN { n = int(h * 5); if (n < k) n = k; print n }')
-	if [ ! -d "$B/mix-clean" ]; then
-		mkdir -p "$B/mix-clean"
-		if [ -n "$MIX" ]; then
-			for k in ${MIX_KINDS//,/ }; do ln -s "$B/mix/$k.eml" "$B/mix-clean/$k.eml"; done
-		else
-			# smtp-source's kind of message: SIZE bytes of text
-			{ printf 'From: <%s>\nTo: <%s>\nSubject: latency\n\n' "$SENDER" "$RCPT"
-				head -c "$SIZE" /dev/zero | tr '\0' 'a' | fold -w 76; echo; } >"$B/mix-clean/text.eml"
-		fi
-	fi
+	side_mix_clean
 	set_mode "$mode"
 	base=$(sink_count)
 	out=$("$B/mload" -S -s "inet:$RG_SMTP_PORT@127.0.0.1" -c "$SESSIONS" -n "$n" -R "$half" \
-		-m "$B/mix-clean" -o -l "$B/latency-half-chunk.txt" 2>"$B/latency-half-$mode.err")
+		-m "$B/mix-clean" -u -o -l "$B/latency-half-chunk.txt" 2>"$B/latency-half-$mode.err")
 	pf_wait_queue_empty 60
 	sleep 0.3
 	got=$(($(sink_count) - base))
@@ -372,7 +384,7 @@ side_soak() {
 	say "side soak: rg-all, bench/mload, the whole mix at $conns connections for $1 s"
 	while [ "$(date +%s)" -lt "$end" ]; do
 		c=$((c + 1))
-		out=$("$B/mload" -s "${SIDE_SOCK[rg-all]}" -c "$conns" -n 2000 -m "$B/mix" -o -p "$pid" 2>>"$B/side-soak.err")
+		out=$("$B/mload" -s "${SIDE_SOCK[rg-all]}" -c "$conns" -n 2000 -m "$B/mix" -u -o -p "$pid" 2>>"$B/side-soak.err")
 		[ $? = 0 ] || { say "  chunk $c FAILED: $out"; FAILED=1 LOST=1; break; }
 		mode_alive rg-all || { say "  rg-all DIED in chunk $c"; FAILED=1; break; }
 		rss=$(vm "$pid" VmRSS)
@@ -401,6 +413,8 @@ side_summary() {
 	done
 	say "${p}rg-all / floor: $(ratio "${MED[rg-all]}" "${MED[floor]}") (target at least 0.90)"
 	say "${p}rg-all / rspamd (ratio of the ratios to alone): $(ratio "${MED[rg-all]}" "${MED[rspamd]}") (target at least 2; per round:$(side_rr rg-all rspamd))"
+	# no milter passes the floor: its ratio to Rspamd bounds rg-all's
+	say "${p}  the ceiling of that ratio, floor / rspamd: $(ratio "${MED[floor]}" "${MED[rspamd]}") (a milter that does nothing; no milter can do better through this Postfix)"
 	say "${p}rg-all / chain: $(ratio "${MED[rg-all]}" "${MED[chain]}") (target at least 25; per round:$(side_rr rg-all chain))"
 	if [ -n "${AV_LOAD[rg-all]:-}" ]; then
 		x=$(echo "${AV_LOAD[rg-all]}" | awk '{ print $4 }')
@@ -413,7 +427,7 @@ side_summary() {
 		done
 	fi
 	[ -n "$SOAK_LINE" ] && say "$p$SOAK_LINE"
-	[ -n "$MIX" ] && say "${p}loads: bench/mixsource over $MIX_KINDS of the mix ($MIX_INFO)"
+	[ -n "$MIX" ] && say "${p}loads: bench/mload -S -u over $MIX_KINDS of the mix, every message unique ($MIX_INFO)"
 	if [ -n "$MLOAD" ]; then
 		for m in "${SIDE_ML_MODES[@]}"; do
 			say "${p}mload $m: $(side_med "$m" rate) msg/s (runs:${SIDE_ML[$m,rate]:-}), p50 $(side_med "$m" p50 %.2f) p99 $(side_med "$m" p99 %.2f) ms; at half load p50 $(side_med "$m" hp50 %.2f) p99 $(side_med "$m" hp99 %.2f) ms (added vs floor p99 $(diff_ms "$(side_med "$m" hp99 %.2f)" "$(side_med floor hp99 %.2f)")); CPU $(side_med "$m" cpu %.0f) us/msg; peak RSS $(side_med "$m" rss %.0f) kB; verdicts (last run): ${SIDE_ML[$m,verdicts]:-}"
@@ -428,6 +442,15 @@ side_rr() {
 	read -r -a b <<<"${RATES[$2]:-}"
 	for ((i = 0; i < ${#a[@]}; i++)); do out+=" $(ratio "${a[i]}" "${b[i]:-}")"; done
 	echo "$out"
+}
+side_label() {
+	case $1 in
+	floor) echo "Postfix + floor (a milter that does nothing)" ;;
+	rg-all) echo "Postfix + **relayguard, every check**" ;;
+	rspamd) echo "Postfix + Rspamd" ;;
+	chain) echo "Postfix + the classic chain" ;;
+	*) echo "$1" ;;
+	esac
 }
 side_cpu_cell() { echo "${CPU[$1]} µs (all its processes$([ "$1" != rg-all ] && echo ", clamd included"))"; }
 side_mem_cell() {
@@ -447,13 +470,29 @@ side_report() {
 	say ""
 	say "## Side by side: relayguard with every check, the classic chain, Rspamd"
 	say ""
-	say "Same Postfix, same rounds, same messages$([ -n "$MIX" ] && echo " (bench/mkmix's $MIX_KINDS, one smtp-source -F a kind)"), same DNS (the bench's knot; the chain's"
+	say "Same Postfix, same rounds, same messages$([ -n "$MIX" ] && echo " (bench/mkmix's $MIX_KINDS through bench/mload -S -u, every message unique)"), same DNS (the bench's knot; the chain's"
 	say "resolv.conf-only daemons in a network namespace with a knotd serving a copy of the zone), same"
 	say "$(sigs_label)-signature database (relayguard in process; the chain and Rspamd through one clamd)."
 	say "rg-all: relayguard with the sender gate, SPF, DKIM, DMARC, AV, the spam engine, DNS blocklists"
 	say "(cached answers), rate limits and the brake.  The chain: OpenDKIM (verify, TestPublicKeys), OpenDMARC, policyd-spf,"
 	say "clamav-milter, spamass-milter + spamd (SpamAssassin untrained).  Rspamd: rspamd_proxy in milter mode"
 	say "(self scan, $(nproc) workers), SPF/DKIM/DMARC, antivirus on clamd, $RS_LEARNED."
+	say ""
+	say "| setup | msg/s (median) | / alone | / floor | added latency at half of peak load, p50 / p99 (ms) | CPU per message | RSS after the last run | PSS after the last run |"
+	say "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for m in alone floor rg-all rspamd chain; do
+		[ -n "${MED[$m]:-}" ] || continue
+		if [ "$m" = alone ]; then
+			say "| Postfix alone | ${MED[$m]} | 1.00 | - | - | - | - | - |"
+			continue
+		fi
+		say "| $(side_label "$m") | ${MED[$m]} | $(ratio "${MED[$m]}" "${MED[alone]}") | $(ratio "${MED[$m]}" "${MED[floor]}") | $([ "$LATENCY" -gt 0 ] && echo "$(diff_ms "$(hlat "$m" 50)" "$(hlat alone 50)") / $(diff_ms "$(hlat "$m" 99)" "$(hlat alone 99)")" || echo -) | ${CPU[$m]} µs | ${MEM1[$m]% *} kB | ${MEM1[$m]#* } kB |"
+	done
+	say ""
+	say "CPU and memory: every process of the setup (the chain's five daemons and clamd, Rspamd's"
+	say "processes, Redis and clamd; relayguard's one process with its in-process ClamAV engine; the"
+	say "floor's one process); Postfix's own processes are in none of them.  Latency: each setup at"
+	say "half of its own rate in the round, against Postfix alone at half of its own."
 	say ""
 	say "- versions: $(side_versions)"
 	side_summary "- "

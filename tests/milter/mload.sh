@@ -38,10 +38,37 @@ if wait_socket "$dir/floor.sock" 5 "$fpid"; then
 	mload_case floor -s "unix:$dir/floor.sock" -c 8 -n 300 -p "$fpid"
 	mload_case floor-reuse -s "unix:$dir/floor.sock" -c 4 -n 300 -r
 	[ -f "$dir/mix/text.eml" ] && mload_case floor-mix -s "unix:$dir/floor.sock" -c 4 -n 300 -m "$dir/mix"
+	[ -f "$dir/mix/text.eml" ] && mload_case floor-mix-unique -s "unix:$dir/floor.sock" -c 4 -n 300 -m "$dir/mix" -u
 else
 	t_fail milter/mload-floor "bench/floor did not start: $(tail -2 "$dir/floor.log")"
 fi
 kill -TERM "$fpid" 2>/dev/null && wait "$fpid" 2>/dev/null
+
+# -u through SMTP (-S): smtp-sink dumps every message; each must carry a
+# token of its own where bench/mkmix put the marker, and no marker
+if [ -f "$dir/mix/text.eml" ] && command -v smtp-sink >/dev/null; then
+	mkdir -p "$dir/dump" && chmod 0777 "$dir/dump"
+	setsid smtp-sink -u nobody -d "$dir/dump/%H%M%S." "unix:$dir/sink.sock" 64 >"$dir/sink.log" 2>&1 </dev/null &
+	spid=$!
+	if wait_socket "$dir/sink.sock" 5 "$spid"; then
+		mload_case smtp-unique -S -u -s "unix:$dir/sink.sock" -c 4 -n 60 -m "$dir/mix"
+		sleep 0.2
+		got=$(cat "$dir"/dump/* 2>/dev/null | grep -c '^X-Bench-Id: ')
+		uniq=$(cat "$dir"/dump/* 2>/dev/null | sed -n 's/^X-Bench-Id: //p' | tr -d '\r' | sort -u | wc -l)
+		marks=$(cat "$dir"/dump/* 2>/dev/null | grep -c XRGUNIQUEMARKERX)
+		# multipart.eml (10 of the 60): the token also opens its attachments' base64
+		atts=$(cat "$dir"/dump/* 2>/dev/null | tr -d '\r' | grep -A2 '^Content-Transfer-Encoding: base64$' |
+			grep -E '^[A-Za-z0-9]{16}' | cut -c1-16 | sort -u | wc -l)
+		if [ "$got" = 60 ] && [ "$uniq" = 60 ] && [ "$marks" = 0 ] && [ "$atts" -ge 10 ]; then
+			t_pass milter/mload-smtp-unique-tokens
+		else
+			t_fail milter/mload-smtp-unique-tokens "$got messages, $uniq distinct X-Bench-Id, $marks markers left, $atts distinct attachment starts"
+		fi
+	else
+		t_fail milter/mload-smtp-unique "smtp-sink did not start: $(tail -2 "$dir/sink.log")"
+	fi
+	kill -TERM "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+fi
 
 # relayguard with the sender gate, the virus scan (test signatures, in
 # process) and the spam engine (rules, an empty store): no DNS
@@ -54,7 +81,7 @@ setsid "$RG_BIN" -c "$conf" -f >"$dir/rg.log" 2>&1 </dev/null &
 rpid=$!
 if wait_socket "$dir/rg.sock" 10 "$rpid"; then
 	mload_case relayguard -s "unix:$dir/rg.sock" -c 8 -n 300 -p "$rpid"
-	[ -f "$dir/mix/text.eml" ] && mload_case relayguard-mix -s "unix:$dir/rg.sock" -c 4 -n 300 -m "$dir/mix" -p "$rpid"
+	[ -f "$dir/mix/text.eml" ] && mload_case relayguard-mix -s "unix:$dir/rg.sock" -c 4 -n 300 -m "$dir/mix" -p "$rpid" -u
 	[ -f "$dir/mix/text.eml" ] && mload_case relayguard-mix-reuse-auth -s "unix:$dir/rg.sock" -c 4 -n 300 -m "$dir/mix" -r -a
 	kill -0 "$rpid" 2>/dev/null && t_pass milter/mload-relayguard-alive ||
 		t_fail milter/mload-relayguard-alive "relayguard died: $(tail -3 "$dir/rg.log")"
