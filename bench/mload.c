@@ -164,6 +164,7 @@ struct kind {
 	size_t body_len;
 	char *raw;		/* the whole message for SMTP: CRLF, dot-stuffed */
 	size_t raw_len;
+	int marked;		/* the raw message holds the -u marker */
 	atomic_int count[V_N];
 };
 
@@ -391,14 +392,14 @@ uniq_copy(const char *p, size_t len, const char *tok)
 }
 
 /* uniq_kind - with -u, message id's copy of kind k in *u (returned);
- * without, k itself.  uniq_free() releases the copy. */
+ * without, or when k has no marker, k itself.  uniq_free() releases the copy. */
 static struct kind *
 uniq_kind(struct kind *k, long id, struct kind *u)
 {
 	char tok[UNIQ_LEN];
 	int i;
 
-	if (!cf.unique)
+	if (!cf.unique || !k->marked)
 		return k;
 	uniq_token(id, tok);
 	*u = *k;
@@ -1321,6 +1322,8 @@ main(int argc, char **argv)
 		mix_load(mixdir);
 	else
 		mix_builtin();
+	for (i = 0; i < nkinds; i++)
+		kinds[i].marked = memmem(kinds[i].raw, kinds[i].raw_len, UNIQ_MARK, UNIQ_LEN) != NULL;
 	if (cf.conns > cf.msgs)
 		cf.conns = cf.msgs;
 	lat = xmalloc(cf.msgs * sizeof(double));

@@ -443,15 +443,6 @@ side_rr() {
 	for ((i = 0; i < ${#a[@]}; i++)); do out+=" $(ratio "${a[i]}" "${b[i]:-}")"; done
 	echo "$out"
 }
-side_label() {
-	case $1 in
-	floor) echo "Postfix + floor (a milter that does nothing)" ;;
-	rg-all) echo "Postfix + **relayguard, every check**" ;;
-	rspamd) echo "Postfix + Rspamd" ;;
-	chain) echo "Postfix + the classic chain" ;;
-	*) echo "$1" ;;
-	esac
-}
 side_cpu_cell() { echo "${CPU[$1]} µs (all its processes$([ "$1" != rg-all ] && echo ", clamd included"))"; }
 side_mem_cell() {
 	echo "RSS ${MEM0[$1]% *} → ${MEM1[$1]% *} kB, PSS ${MEM0[$1]#* } → ${MEM1[$1]#* } kB$([ "$1" != rg-all ] && echo " (every process, clamd included)")"
@@ -483,10 +474,10 @@ side_report() {
 	for m in alone floor rg-all rspamd chain; do
 		[ -n "${MED[$m]:-}" ] || continue
 		if [ "$m" = alone ]; then
-			say "| Postfix alone | ${MED[$m]} | 1.00 | - | - | - | - | - |"
+			say "| $(label "$m") | ${MED[$m]} | 1.00 | - | - | - | - | - |"
 			continue
 		fi
-		say "| $(side_label "$m") | ${MED[$m]} | $(ratio "${MED[$m]}" "${MED[alone]}") | $(ratio "${MED[$m]}" "${MED[floor]}") | $([ "$LATENCY" -gt 0 ] && echo "$(diff_ms "$(hlat "$m" 50)" "$(hlat alone 50)") / $(diff_ms "$(hlat "$m" 99)" "$(hlat alone 99)")" || echo -) | ${CPU[$m]} µs | ${MEM1[$m]% *} kB | ${MEM1[$m]#* } kB |"
+		say "| $([ "$m" = rg-all ] && echo "**$(label "$m")**" || label "$m") | ${MED[$m]} | $(ratio "${MED[$m]}" "${MED[alone]}") | $(ratio "${MED[$m]}" "${MED[floor]}") | $([ "$LATENCY" -gt 0 ] && echo "$(diff_ms "$(hlat "$m" 50)" "$(hlat alone 50)") / $(diff_ms "$(hlat "$m" 99)" "$(hlat alone 99)")" || echo -) | ${CPU[$m]} µs | ${MEM1[$m]% *} kB | ${MEM1[$m]#* } kB |"
 	done
 	say ""
 	say "CPU and memory: every process of the setup (the chain's five daemons and clamd, Rspamd's"
